@@ -1,0 +1,161 @@
+// Package lang normalises customer text and tells which language it is in.
+// Every matcher in beianbot (matrix, index, MIIT messages) compares normalised text.
+package lang
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/longbridgeapp/opencc"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Lang is the language of a reply: Chinese or English.
+type Lang string
+
+const (
+	ZH Lang = "zh"
+	EN Lang = "en"
+)
+
+// Parse accepts "zh", "en" and common spellings of them; ok is false otherwise.
+func Parse(s string) (Lang, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "zh", "zh-cn", "zh-hans", "zh-hant", "zh-tw", "zh-hk", "zh-mo", "cn", "chinese", "中文":
+		return ZH, true
+	case "en", "en-us", "en-gb", "english":
+		return EN, true
+	}
+	return "", false
+}
+
+var (
+	convOnce  sync.Once
+	t2s, s2hk *opencc.OpenCC
+	convErr   error
+)
+
+func converters() error {
+	convOnce.Do(func() {
+		t2s, convErr = opencc.New("t2s")
+		if convErr != nil {
+			return
+		}
+		s2hk, convErr = opencc.New("s2hk")
+	})
+	return convErr
+}
+
+// ToSimplified converts Traditional Chinese characters to Simplified.
+// Text without Han characters is returned unchanged without touching the converter.
+func ToSimplified(s string) string {
+	if !hasHan(s) || converters() != nil {
+		return s
+	}
+	out, err := t2s.Convert(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+// ToTraditional converts Simplified Chinese to Traditional as written in Hong Kong,
+// the variant most of beianbot's Traditional-Chinese customers use.
+func ToTraditional(s string) string {
+	if !hasHan(s) || converters() != nil {
+		return s
+	}
+	out, err := s2hk.Convert(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+// IsTraditional reports whether s is written in Traditional characters:
+// converting it to Simplified changes it.
+func IsTraditional(s string) bool {
+	return hasHan(s) && ToSimplified(s) != s
+}
+
+// Normalize prepares text for matching: invalid UTF-8 and control characters
+// are dropped, full-width forms folded (NFKC), letters lower-cased, Traditional
+// characters converted to Simplified, and runs of white space collapsed.
+func Normalize(s string) string {
+	s = strings.ToValidUTF8(s, " ")
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	space := true // drop leading space
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError, unicode.IsControl(r) && !unicode.IsSpace(r):
+			continue
+		case unicode.IsSpace(r):
+			if !space {
+				b.WriteByte(' ')
+				space = true
+			}
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+		space = false
+	}
+	return ToSimplified(strings.TrimRight(b.String(), " "))
+}
+
+// Compact removes everything but letters and digits, so that two texts that
+// differ only in punctuation, spaces or width compare equal.
+func Compact(s string) string {
+	s = Normalize(s)
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Detect tells whether text is Chinese or English: Chinese when it holds at
+// least as many Han characters (halved, since one word is about two characters)
+// as Latin words, and at least one Han character. Traditional is true when the
+// Chinese is written in Traditional characters.
+func Detect(s string) (l Lang, traditional bool) {
+	han, words := Counts(s)
+	if han > 0 && (han+1)/2 >= words {
+		return ZH, IsTraditional(s)
+	}
+	return EN, false
+}
+
+// Counts returns the number of Han characters and of Latin-letter words in s.
+func Counts(s string) (han, latinWords int) {
+	inWord := false
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+			inWord = false
+		case r < unicode.MaxLatin1 && unicode.IsLetter(r) || r >= 0xFF21 && r <= 0xFF5A:
+			if !inWord {
+				latinWords++
+			}
+			inWord = true
+		default:
+			inWord = false
+		}
+	}
+	return han, latinWords
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
