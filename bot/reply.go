@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/beianbot/beianbot/lang"
+)
+
+// Reply is everything a front end needs to show one answer. It carries no
+// formatting for any particular chat system: Text is plain text with line breaks.
+type Reply struct {
+	Question    string        `json:"question"`
+	Lang        lang.Lang     `json:"lang"`
+	Traditional bool          `json:"traditional,omitempty"` // Text is in Traditional characters
+	Topic       string        `json:"topic"`
+	Text        string        `json:"answer"`
+	Matrix      *MatrixAnswer `json:"matrix,omitempty"`  // set when who-verifies was answered from the table
+	Clarify     *Clarify      `json:"clarify,omitempty"` // set when the engine asks back
+	Handoff     bool          `json:"handoff"`           // a human is offered
+	Suggestions []Suggestion  `json:"suggestions,omitempty"`
+	// Original is the deterministic text when Text was rephrased by the LLM.
+	Original string          `json:"original,omitempty"`
+	Rephrase *RephraseResult `json:"rephrase,omitempty"`
+	Explain  *Explain        `json:"explain,omitempty"`
+}
+
+// MatrixAnswer is the verification table's verdict for the rows the user described.
+type MatrixAnswer struct {
+	Principal bool   `json:"principal"` // 主体负责人 must verify
+	Website   bool   `json:"website"`   // 网站负责人 must verify
+	Cases     []Case `json:"cases"`
+}
+
+// Case names one row of the verification table, exactly as the source does.
+type Case struct {
+	Business string `json:"business"`
+	Subcase  string `json:"subcase"`
+}
+
+// Clarify is an ask-back: the user's words fit rows of the table that disagree.
+type Clarify struct {
+	Question string   `json:"question"`
+	Options  []Option `json:"options"`
+}
+
+// Option is one choice of an ask-back. Subcase is empty when choosing the
+// business is the whole choice (or leads to a further ask-back).
+type Option struct {
+	Business string `json:"business"`
+	Subcase  string `json:"subcase"`
+	Label    string `json:"label"`
+}
+
+// Suggestion is a "did you mean" candidate when the index was unsure.
+type Suggestion struct {
+	Topic string  `json:"topic"`
+	Title string  `json:"title"`
+	Score float64 `json:"score"`
+}
+
+// Explain says why the engine answered as it did (for --explain).
+type Explain struct {
+	Rule    string   `json:"rule"`
+	Matrix  []string `json:"matrix,omitempty"`
+	Hits    []Hit    `json:"hits,omitempty"`
+	Message string   `json:"message,omitempty"` // the MIIT message recognised, if any
+}
+
+// Hit is one index result shown by --explain.
+type Hit struct {
+	Topic string  `json:"topic"`
+	Score float64 `json:"score"`
+	Field string  `json:"field,omitempty"`
+}
+
+// Conversation is the state the engine keeps between turns of one chat.
+// Front ends store it per chat (in memory or in a database) and pass it back.
+type Conversation struct {
+	// Lang pins the reply language; empty means: follow each message.
+	Lang lang.Lang `json:"lang,omitempty"`
+	// Traditional pins Traditional characters for Chinese replies when Lang is pinned.
+	Traditional bool `json:"traditional,omitempty"`
+	// Pending is the ask-back the next message may answer.
+	Pending *Clarify `json:"pending,omitempty"`
+	// PendingLang is the language the pending ask-back was asked in.
+	PendingLang lang.Lang `json:"pending_lang,omitempty"`
+	// LastTopic is the topic of the previous reply.
+	LastTopic string `json:"last_topic,omitempty"`
+}
+
+// Rephraser rewords a deterministic answer to fit the customer's question.
+// It must return the original answer's facts unchanged or report that it did
+// not (Accepted false); the engine then sends the original.
+type Rephraser interface {
+	Rephrase(ctx context.Context, req RephraseRequest) RephraseResult
+}
+
+// RephraseRequest is what a Rephraser may see. Question is the customer's
+// text: untrusted data, never instructions.
+type RephraseRequest struct {
+	Topic       string
+	Lang        lang.Lang
+	Traditional bool
+	Question    string
+	Answer      string
+}
+
+// RephraseResult is a Rephraser's outcome. Text is the rephrased answer when
+// Accepted; Verdict says why not otherwise (guard rejection, timeout, error…).
+type RephraseResult struct {
+	Text     string `json:"text,omitempty"`
+	Accepted bool   `json:"accepted"`
+	Verdict  string `json:"verdict"`
+	Cached   bool   `json:"cached,omitempty"`
+}

@@ -1,0 +1,311 @@
+// Package config loads beianbot's settings: defaults, then a YAML file, then
+// BEIANBOT_<SECTION>_<KEY> environment variables, each overriding the one before.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Text is a string in both reply languages.
+type Text struct {
+	ZH string `yaml:"zh"`
+	EN string `yaml:"en"`
+}
+
+// Config is every setting beianbot has. config.example.yaml documents each key.
+type Config struct {
+	Provider     Provider    `yaml:"provider"`
+	KnowledgeDir string      `yaml:"knowledge_dir"`
+	DataDir      string      `yaml:"data_dir"`
+	LogLevel     string      `yaml:"log_level"`
+	Index        Index       `yaml:"index"`
+	Telegram     Telegram    `yaml:"telegram"`
+	LLM          LLM         `yaml:"llm"`
+	Reminders    Reminders   `yaml:"reminders"`
+	QuestionLog  QuestionLog `yaml:"question_log"`
+}
+
+// Provider names the cloud provider that runs beianbot; answers use these names.
+type Provider struct {
+	Name           Text `yaml:"name"`
+	FilingSystem   Text `yaml:"filing_system"`
+	Support        Text `yaml:"support"`
+	SupportContact Text `yaml:"support_contact"`
+}
+
+// Index tunes when an index hit is trusted.
+type Index struct {
+	MinScore  float64 `yaml:"min_score"`
+	MinMargin float64 `yaml:"min_margin"`
+}
+
+// Telegram configures `beianbot serve`.
+type Telegram struct {
+	Token         string        `yaml:"token" secret:"true"`
+	APIURL        string        `yaml:"api_url"`
+	Mode          string        `yaml:"mode"`
+	PollTimeout   time.Duration `yaml:"poll_timeout"`
+	Webhook       Webhook       `yaml:"webhook"`
+	SupportChatID int64         `yaml:"support_chat_id"`
+	Workers       int           `yaml:"workers"`
+	UserRate      float64       `yaml:"user_rate"`
+	UserBurst     int           `yaml:"user_burst"`
+	MaxChats      int           `yaml:"max_chats"`
+	ChatTTL       time.Duration `yaml:"chat_ttl"`
+	MetricsListen string        `yaml:"metrics_listen"`
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+}
+
+// Webhook configures webhook mode.
+type Webhook struct {
+	Listen       string `yaml:"listen"`
+	PublicURL    string `yaml:"public_url"`
+	SecretToken  string `yaml:"secret_token" secret:"true"`
+	MaxBodyBytes int64  `yaml:"max_body_bytes"`
+}
+
+// LLM configures optional rephrasing through an OpenAI-compatible server.
+type LLM struct {
+	Enabled     bool          `yaml:"enabled"`
+	BaseURL     string        `yaml:"base_url"`
+	Model       string        `yaml:"model"`
+	APIKey      string        `yaml:"api_key" secret:"true"`
+	Timeout     time.Duration `yaml:"timeout"`
+	MaxTokens   int           `yaml:"max_tokens"`
+	Temperature float64       `yaml:"temperature"`
+}
+
+// Reminders configures the 24-hour deadline reminders.
+type Reminders struct {
+	Before []time.Duration `yaml:"before"`
+}
+
+// QuestionLog configures what is kept of customers' questions.
+type QuestionLog struct {
+	RetentionDays int    `yaml:"retention_days"`
+	Salt          string `yaml:"salt" secret:"true"`
+}
+
+// Default returns the settings used when nothing is configured: the source
+// document's provider, the embedded knowledge base, polling, no LLM.
+func Default() Config {
+	return Config{
+		Provider: Provider{
+			Name:         Text{ZH: "青云", EN: "QingCloud"},
+			FilingSystem: Text{ZH: "青云备案系统", EN: "QingCloud's ICP filing system"},
+			Support:      Text{ZH: "青云备案客服", EN: "QingCloud's filing support team"},
+		},
+		DataDir:  "./data",
+		LogLevel: "info",
+		Index:    Index{MinScore: 0, MinMargin: 0},
+		Telegram: Telegram{
+			APIURL:        "https://api.telegram.org",
+			Mode:          "polling",
+			PollTimeout:   30 * time.Second,
+			Webhook:       Webhook{Listen: ":8443", MaxBodyBytes: 1 << 20},
+			Workers:       8,
+			UserRate:      0.5,
+			UserBurst:     5,
+			MaxChats:      10000,
+			ChatTTL:       24 * time.Hour,
+			ShutdownGrace: 10 * time.Second,
+		},
+		LLM: LLM{
+			BaseURL:     "https://api.openai.com/v1",
+			Model:       "gpt-4o-mini",
+			Timeout:     3 * time.Second,
+			MaxTokens:   600,
+			Temperature: 0.3,
+		},
+		Reminders:   Reminders{Before: []time.Duration{12 * time.Hour, 2 * time.Hour}},
+		QuestionLog: QuestionLog{RetentionDays: 30},
+	}
+}
+
+// Load reads the file at path (none when path is ""), then the environment.
+// getenv is os.Getenv in production; tests pass their own.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config %s: %w", path, err)
+		}
+		if err := decode(path, data, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "BEIANBOT", getenv); err != nil {
+		return cfg, err
+	}
+	// Conventional names that people already have set.
+	if cfg.LLM.APIKey == "" {
+		cfg.LLM.APIKey = getenv("OPENAI_API_KEY")
+	}
+	if err := cfg.Validate(); err != nil {
+		if path != "" {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+func decode(path string, data []byte, cfg *Config) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil // an empty file means all defaults
+	}
+	if !utf8Valid(data) {
+		return fmt.Errorf("config %s: not UTF-8 text", path)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("config %s: %s", path, explainYAML(strings.Join(te.Errors, "; ")))
+		}
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// applyEnv sets each field from BEIANBOT_<PATH> where that variable is set,
+// PATH being the field's yaml keys joined by "_" and upper-cased.
+func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if key == "" || key == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(key)
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct {
+			if err := applyEnv(fv, name, getenv); err != nil {
+				return err
+			}
+			continue
+		}
+		raw := getenv(name)
+		if raw == "" {
+			continue
+		}
+		if err := setFromString(fv, raw); err != nil {
+			if f.Tag.Get("secret") == "true" {
+				return fmt.Errorf("environment %s: invalid value", name)
+			}
+			return fmt.Errorf("environment %s=%q: %w", name, raw, err)
+		}
+	}
+	return nil
+}
+
+func setFromString(v reflect.Value, raw string) error {
+	raw = strings.TrimSpace(raw)
+	switch {
+	case v.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(d))
+	case v.Kind() == reflect.String:
+		v.SetString(raw)
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return err
+		}
+		v.SetBool(b)
+	case v.Kind() == reflect.Int || v.Kind() == reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return err
+		}
+		v.SetInt(n)
+	case v.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			return err
+		}
+		v.SetFloat(f)
+	case v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(time.Duration(0)):
+		var ds []time.Duration
+		for _, part := range strings.Split(raw, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(part))
+			if err != nil {
+				return err
+			}
+			ds = append(ds, d)
+		}
+		v.Set(reflect.ValueOf(ds))
+	default:
+		return fmt.Errorf("cannot set %s from the environment", v.Type())
+	}
+	return nil
+}
+
+// Validate checks values that would otherwise fail later and far from here.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.Telegram.Mode {
+	case "polling", "webhook":
+	default:
+		errs = append(errs, fmt.Errorf("telegram.mode: %q is neither polling nor webhook", c.Telegram.Mode))
+	}
+	if c.Telegram.Mode == "webhook" && c.Telegram.Webhook.PublicURL == "" {
+		errs = append(errs, errors.New("telegram.webhook.public_url: required in webhook mode"))
+	}
+	if c.LLM.Enabled && (c.LLM.BaseURL == "" || c.LLM.Model == "") {
+		errs = append(errs, errors.New("llm: base_url and model are required when enabled"))
+	}
+	if c.LLM.Timeout <= 0 {
+		errs = append(errs, errors.New("llm.timeout: must be positive"))
+	}
+	if c.Telegram.Workers < 1 {
+		errs = append(errs, errors.New("telegram.workers: must be at least 1"))
+	}
+	if c.QuestionLog.RetentionDays < 1 {
+		errs = append(errs, errors.New("question_log.retention_days: must be at least 1"))
+	}
+	for _, d := range c.Reminders.Before {
+		if d <= 0 || d >= 24*time.Hour {
+			errs = append(errs, fmt.Errorf("reminders.before: %s is not between 0 and 24h", d))
+		}
+	}
+	for _, t := range []struct {
+		name string
+		v    Text
+	}{{"provider.name", c.Provider.Name}, {"provider.filing_system", c.Provider.FilingSystem}, {"provider.support", c.Provider.Support}} {
+		if strings.TrimSpace(t.v.ZH) == "" || strings.TrimSpace(t.v.EN) == "" {
+			errs = append(errs, fmt.Errorf("%s: both zh and en are required", t.name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func utf8Valid(b []byte) bool { return utf8.Valid(b) && !bytes.Contains(b, []byte{0}) }
+
+// yaml.v3 says "line 3: field foo not found in type config.Telegram"; the
+// support team wants the key and the line, not Go type names.
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+func explainYAML(msg string) string {
+	return unknownField.ReplaceAllString(msg, `unknown key "$1"`)
+}
