@@ -84,8 +84,13 @@ type Conversation struct {
 	Pending *Clarify `json:"pending,omitempty"`
 	// PendingLang is the language the pending ask-back was asked in.
 	PendingLang lang.Lang `json:"pending_lang,omitempty"`
-	// LastTopic is the topic of the previous reply.
-	LastTopic string `json:"last_topic,omitempty"`
+	// Suggested are the topics of a pending "did you mean", in the order offered.
+	Suggested []string `json:"suggested,omitempty"`
+	// LastTopic, LastLang and LastTraditional describe the previous reply, so
+	// that a message with no words of its own ("2", "?") keeps its language.
+	LastTopic       string    `json:"last_topic,omitempty"`
+	LastLang        lang.Lang `json:"last_lang,omitempty"`
+	LastTraditional bool      `json:"last_traditional,omitempty"`
 }
 
 // Rephraser rewords a deterministic answer to fit the customer's question.

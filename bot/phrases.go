@@ -1,0 +1,97 @@
+package bot
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/beianbot/beianbot/lang"
+)
+
+//go:embed data/phrases.yaml
+var phrasesYAML []byte
+
+const phrasesFile = "bot/data/phrases.yaml"
+
+type bilingual struct {
+	ZH string `yaml:"zh"`
+	EN string `yaml:"en"`
+}
+
+func (b bilingual) in(l lang.Lang) string {
+	if l == lang.ZH {
+		return b.ZH
+	}
+	return b.EN
+}
+
+type wordLists struct {
+	ZH []string `yaml:"zh"`
+	EN []string `yaml:"en"`
+}
+
+// phrases is bot/data/phrases.yaml: the engine's own sentences and routing words.
+type phrases struct {
+	WhoIntent   wordLists            `yaml:"who_intent"`
+	WhoQuestion wordLists            `yaml:"who_question"`
+	Filler      wordLists            `yaml:"filler"`
+	Text        map[string]bilingual `yaml:"text"`
+}
+
+// requiredText lists every sentence the engine uses, so a missing one is
+// caught at load and not when a customer first needs it.
+var requiredText = []string{
+	"empty", "truncated", "matrix_case", "matrix_must", "matrix_not", "matrix_deadline", "matrix_none",
+	"matrix_emergency", "role_principal", "role_website", "case_join", "clarify_business", "clarify_rows",
+	"suggest", "suggest_human", "handoff",
+}
+
+func loadPhrases(data []byte, name string) (*phrases, error) {
+	var p phrases
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	var errs []error
+	for _, key := range requiredText {
+		t, ok := p.Text[key]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("%s: text.%s: missing", name, key))
+		case strings.TrimSpace(t.ZH) == "":
+			errs = append(errs, fmt.Errorf("%s: text.%s.zh: empty", name, key))
+		case strings.TrimSpace(t.EN) == "":
+			errs = append(errs, fmt.Errorf("%s: text.%s.en: empty", name, key))
+		}
+	}
+	if len(p.WhoIntent.ZH) == 0 || len(p.WhoIntent.EN) == 0 {
+		errs = append(errs, fmt.Errorf("%s: who_intent: both zh and en lists are required", name))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	// Matching compares normalised text; normalise the word lists the same way,
+	// longest first so that longer fillers are removed before their parts.
+	for _, l := range []*[]string{&p.WhoIntent.ZH, &p.WhoIntent.EN, &p.WhoQuestion.ZH, &p.WhoQuestion.EN, &p.Filler.ZH, &p.Filler.EN} {
+		for i, w := range *l {
+			(*l)[i] = lang.Normalize(w)
+		}
+		sort.SliceStable(*l, func(i, j int) bool { return len((*l)[i]) > len((*l)[j]) })
+	}
+	return &p, nil
+}
+
+// say returns sentence key in language l with {name} placeholders filled.
+func (p *phrases) say(key string, l lang.Lang, args ...string) string {
+	s := p.Text[key].in(l)
+	for i := 0; i+1 < len(args); i += 2 {
+		s = strings.ReplaceAll(s, "{"+args[i]+"}", args[i+1])
+	}
+	return s
+}

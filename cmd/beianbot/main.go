@@ -1,0 +1,173 @@
+// Command beianbot answers questions about the SMS-verification step of
+// China's ICP filing: a CLI harness for the support team and a Telegram bot.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/beianbot/beianbot/bot"
+	"github.com/beianbot/beianbot/config"
+	"github.com/beianbot/beianbot/knowledge"
+)
+
+const usage = `beianbot — help with the SMS verification (短信核验) of ICP filing (备案)
+
+Usage:
+  beianbot ask   [--json] [--lang zh|en] [--explain] [--rephrase] [QUESTION...]
+                 answer each question on its own; with no QUESTION, one per line from standard input
+  beianbot chat  [--json] [--lang zh|en] [--explain] [--rephrase]
+                 one conversation: a prompt on a terminal, one turn per line when piped
+  beianbot matrix [--json] [--lang zh|en]
+                 print who must verify for each filing type
+  beianbot eval  [--min 0.95] [--json] FILE...
+                 run evaluation case files and report accuracy
+  beianbot kb lint [DIR]
+                 check a knowledge-base directory (default: the embedded one)
+  beianbot serve  run the Telegram bot
+  beianbot report [--since 7d] [--format text|csv|json]
+  beianbot purge  delete question-log entries older than the retention period
+
+Every command takes --config FILE; settings can also come from BEIANBOT_* environment variables.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: it returns the exit code, so tests can
+// drive every command. 0 success, 1 a failed check (eval below --min, lint
+// errors), 2 bad usage or configuration.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, rest := args[0], args[1:]
+	cfgPath, rest, err := extractConfigFlag(rest)
+	if err != nil {
+		fmt.Fprintln(stderr, "beianbot:", err)
+		return 2
+	}
+	cfg, err := config.Load(cfgPath, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "beianbot:", err)
+		return 2
+	}
+	switch cmd {
+	case "ask":
+		return runAsk(ctx, cfg, rest, stdin, stdout, stderr)
+	case "chat":
+		return runChat(ctx, cfg, rest, stdin, stdout, stderr)
+	case "matrix":
+		return runMatrix(ctx, cfg, rest, stdout, stderr)
+	case "eval":
+		return runEval(ctx, cfg, rest, stdout, stderr)
+	case "kb":
+		return runKB(cfg, rest, stdout, stderr)
+	case "serve":
+		return runServe(ctx, cfg, rest, stdout, stderr)
+	case "report":
+		return runReport(ctx, cfg, rest, stdout, stderr)
+	case "purge":
+		return runPurge(ctx, cfg, rest, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "beianbot: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+// extractConfigFlag takes --config FILE (or --config=FILE) out of args, so
+// that every command accepts it wherever it stands.
+func extractConfigFlag(args []string) (string, []string, error) {
+	var path string
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--config" || a == "-config":
+			if i+1 >= len(args) {
+				return "", nil, errors.New("--config needs a file name")
+			}
+			path = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--config=") || strings.HasPrefix(a, "-config="):
+			path = a[strings.Index(a, "=")+1:]
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return path, rest, nil
+}
+
+// newEngine builds the answer engine from the configuration: the knowledge
+// base (embedded or knowledge_dir), the provider's names, and, when asked
+// for and configured, LLM rephrasing.
+func newEngine(ctx context.Context, cfg config.Config, rephrase bool, logger *slog.Logger) (*bot.Engine, error) {
+	opts := bot.Options{
+		Provider: &knowledge.Provider{
+			Name:         knowledge.Text(cfg.Provider.Name),
+			FilingSystem: knowledge.Text(cfg.Provider.FilingSystem),
+			Support:      knowledge.Text(cfg.Provider.Support),
+		},
+		MinScore:  cfg.Index.MinScore,
+		MinMargin: cfg.Index.MinMargin,
+		Logger:    logger,
+	}
+	if cfg.KnowledgeDir != "" {
+		kb, err := knowledge.LoadDir(cfg.KnowledgeDir)
+		if err != nil {
+			return nil, err
+		}
+		opts.Knowledge = kb
+	}
+	if rephrase {
+		r, err := newRephraser(cfg, logger)
+		if err != nil {
+			return nil, err
+		}
+		opts.Rephraser = r
+	}
+	return bot.New(ctx, opts)
+}
+
+// newLogger logs to stderr at the configured level.
+func newLogger(cfg config.Config, stderr io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// commonFlags are the flags ask and chat share.
+type commonFlags struct {
+	json, explain, rephrase bool
+	lang                    string
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&c.json, "json", false, "print one JSON object per reply")
+	fs.BoolVar(&c.explain, "explain", false, "show why: matched rows, index hits, the deciding rule")
+	fs.BoolVar(&c.rephrase, "rephrase", false, "let the configured LLM rephrase answers (llm.enabled must be true)")
+	fs.StringVar(&c.lang, "lang", "", "reply language: zh or en (default: the question's)")
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("beianbot "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

@@ -1,0 +1,302 @@
+// Package index finds the knowledge-base topic a free-text question is about,
+// with a bleve full-text index over the topics' example questions, keywords and answers.
+package index
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/beianbot/beianbot/knowledge"
+	"github.com/beianbot/beianbot/lang"
+)
+
+// Field names. Questions are split by language so that each gets its own
+// analyser: CJK bigrams for Chinese, stemmed words for English.
+const (
+	fieldTopic      = "topic"
+	fieldQuestionZH = "q_zh"
+	fieldQuestionEN = "q_en"
+	fieldKeywordZH  = "kw_zh"
+	fieldKeywordEN  = "kw_en"
+	fieldAnswerZH   = "a_zh"
+	fieldAnswerEN   = "a_en"
+
+	analyzerZH = "beianbot_zh"
+	analyzerEN = en.AnalyzerName
+)
+
+// Query-time weights: a customer's question resembles other customers'
+// questions more than it resembles our answers.
+// A slice, not a map, so that scores add up in the same order every time.
+var boosts = []struct {
+	field string
+	boost float64
+}{
+	{fieldQuestionZH, 1.0},
+	{fieldQuestionEN, 1.0},
+	{fieldKeywordZH, 0.6},
+	{fieldKeywordEN, 0.6},
+	{fieldAnswerZH, 0.15},
+	{fieldAnswerEN, 0.15},
+}
+
+// fuzzyBoost weighs typo-tolerant English matches below exact ones.
+const fuzzyBoost = 0.5
+
+// maxQueryRunes bounds the text sent to the index: a 20,000-character paste
+// would otherwise turn into thousands of query clauses.
+const maxQueryRunes = 400
+
+// Index is an in-memory search index over a knowledge base.
+type Index struct {
+	idx       bleve.Index
+	buildTime time.Duration
+	docs      int
+	enAn      analysis.Analyzer
+}
+
+// Hit is the best score one topic reached for a query.
+type Hit struct {
+	Topic string
+	Score float64
+	Field string // the field of the best-scoring match, for --explain
+	Doc   string // the document that matched best (an example question or a topic's keywords)
+}
+
+// doc is what gets indexed: one per example question, and one per topic for its
+// keywords and answer.
+type doc struct {
+	Topic      string `json:"topic"`
+	QuestionZH string `json:"q_zh,omitempty"`
+	QuestionEN string `json:"q_en,omitempty"`
+	KeywordZH  string `json:"kw_zh,omitempty"`
+	KeywordEN  string `json:"kw_en,omitempty"`
+	AnswerZH   string `json:"a_zh,omitempty"`
+	AnswerEN   string `json:"a_en,omitempty"`
+}
+
+// Build indexes every topic of kb. The "unknown" topic's examples are
+// out-of-scope questions: a message closest to them is out of scope too.
+func Build(ctx context.Context, kb *knowledge.Base) (*Index, error) {
+	start := time.Now()
+	m, err := newMapping()
+	if err != nil {
+		return nil, fmt.Errorf("build index mapping: %w", err)
+	}
+	// An in-memory scorch index: NewMemOnly would build the deprecated
+	// upsidedown kind.
+	idx, err := bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create index: %w", err)
+	}
+	batch := idx.NewBatch()
+	n := 0
+	add := func(id string, d doc) error {
+		n++
+		return batch.Index(id, d)
+	}
+	for _, t := range kb.Topics() {
+		if err := ctx.Err(); err != nil {
+			idx.Close()
+			return nil, err
+		}
+		for i, q := range t.Examples.ZH {
+			if err := add(fmt.Sprintf("%s/zh/%d", t.ID, i), doc{Topic: t.ID, QuestionZH: lang.Normalize(q)}); err != nil {
+				return nil, fmt.Errorf("index %s: %w", t.ID, err)
+			}
+		}
+		for i, q := range t.Examples.EN {
+			if err := add(fmt.Sprintf("%s/en/%d", t.ID, i), doc{Topic: t.ID, QuestionEN: lang.Normalize(q)}); err != nil {
+				return nil, fmt.Errorf("index %s: %w", t.ID, err)
+			}
+		}
+		d := doc{
+			Topic:     t.ID,
+			KeywordZH: lang.Normalize(strings.Join(append(t.Keywords.ZH, t.Examples.ZH...), "\n")),
+			KeywordEN: lang.Normalize(strings.Join(append(t.Keywords.EN, t.Examples.EN...), "\n")),
+			AnswerZH:  lang.Normalize(t.Title.ZH + "\n" + t.Answer.ZH),
+			AnswerEN:  lang.Normalize(t.Title.EN + "\n" + t.Answer.EN),
+		}
+		if err := add(t.ID+"/topic", d); err != nil {
+			return nil, fmt.Errorf("index %s: %w", t.ID, err)
+		}
+	}
+	if err := idx.Batch(batch); err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("index knowledge base: %w", err)
+	}
+	enAn := idx.Mapping().AnalyzerNamed(analyzerEN)
+	if enAn == nil {
+		idx.Close()
+		return nil, fmt.Errorf("index: analyzer %s missing", analyzerEN)
+	}
+	return &Index{idx: idx, buildTime: time.Since(start), docs: n, enAn: enAn}, nil
+}
+
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	m := bleve.NewIndexMapping()
+	// m.ScoringModel = "bm25"
+	// CJK text is indexed as overlapping character pairs plus single
+	// characters, so a two-character word typed alone still matches.
+	if err := m.AddCustomTokenFilter("beianbot_bigram", map[string]interface{}{
+		"type":           cjk.BigramName,
+		"output_unigram": true,
+	}); err != nil {
+		return nil, err
+	}
+	if err := m.AddCustomAnalyzer(analyzerZH, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{cjk.WidthName, lowercase.Name, "beianbot_bigram"},
+	}); err != nil {
+		return nil, err
+	}
+	textField := func(analyzer string) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = analyzer
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		return f
+	}
+	dm := bleve.NewDocumentStaticMapping()
+	topic := bleve.NewKeywordFieldMapping()
+	topic.Store = true
+	topic.IncludeInAll = false
+	dm.AddFieldMappingsAt(fieldTopic, topic)
+	for _, f := range []string{fieldQuestionZH, fieldKeywordZH, fieldAnswerZH} {
+		dm.AddFieldMappingsAt(f, textField(analyzerZH))
+	}
+	for _, f := range []string{fieldQuestionEN, fieldKeywordEN, fieldAnswerEN} {
+		dm.AddFieldMappingsAt(f, textField(analyzerEN))
+	}
+	m.DefaultMapping = dm
+	m.DefaultAnalyzer = analyzerZH
+	return m, nil
+}
+
+// BuildTime is how long Build took.
+func (x *Index) BuildTime() time.Duration { return x.buildTime }
+
+// Docs is the number of documents indexed.
+func (x *Index) Docs() int { return x.docs }
+
+// Close releases the index.
+func (x *Index) Close() error { return x.idx.Close() }
+
+// Search returns the best hit of each topic for text, best first.
+func (x *Index) Search(ctx context.Context, text string) ([]Hit, error) {
+	text = truncateRunes(lang.Normalize(text), maxQueryRunes)
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	q := x.query(text)
+	if q == nil {
+		return nil, nil
+	}
+	req := bleve.NewSearchRequestOptions(q, 60, 0, false)
+	req.Fields = []string{fieldTopic}
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	best := map[string]*Hit{}
+	var order []string
+	for _, h := range res.Hits {
+		topic, _ := h.Fields[fieldTopic].(string)
+		if topic == "" {
+			continue
+		}
+		if b, ok := best[topic]; ok {
+			// A topic scores its best example plus its whole-topic document.
+			if strings.HasSuffix(h.ID, "/topic") || strings.HasSuffix(b.Doc, "/topic") {
+				b.Score += h.Score
+				if !strings.HasSuffix(h.ID, "/topic") {
+					b.Doc = h.ID
+				}
+				b.Field = fieldOf(b.Doc)
+			}
+			continue
+		}
+		best[topic] = &Hit{Topic: topic, Score: h.Score, Doc: h.ID, Field: fieldOf(h.ID)}
+		order = append(order, topic)
+	}
+	hits := make([]Hit, 0, len(order))
+	for _, t := range order {
+		hits = append(hits, *best[t])
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	return hits, nil
+}
+
+func fieldOf(docID string) string {
+	switch {
+	case strings.HasSuffix(docID, "/topic"):
+		return "keywords/answer"
+	case strings.Contains(docID, "/zh/"):
+		return "example(zh)"
+	default:
+		return "example(en)"
+	}
+}
+
+// query matches text against every field; English words of five letters or
+// more also match with one typo. Fuzzy matching stays off the Chinese fields,
+// where edit distance counts bytes and would match unrelated characters.
+func (x *Index) query(text string) query.Query {
+	var qs []query.Query
+	han, words := lang.Counts(text)
+	for _, b := range boosts {
+		isZH := strings.HasSuffix(b.field, "_zh")
+		if isZH && han == 0 || !isZH && words == 0 {
+			continue
+		}
+		mq := bleve.NewMatchQuery(text)
+		mq.SetField(b.field)
+		mq.SetBoost(b.boost)
+		qs = append(qs, mq)
+	}
+	for _, tok := range x.enAn.Analyze([]byte(text)) {
+		term := string(tok.Term)
+		if utf8.RuneCountInString(term) < 5 || !isLatin(term) {
+			continue
+		}
+		fq := bleve.NewFuzzyQuery(term)
+		fq.SetField(fieldQuestionEN)
+		fq.SetFuzziness(1)
+		fq.SetBoost(fuzzyBoost)
+		qs = append(qs, fq)
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+func isLatin(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
