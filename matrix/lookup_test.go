@@ -47,7 +47,7 @@ func TestLookupEveryRow(t *testing.T) {
 		texts []string
 	}{
 		{"首次备案", []string{"首次备案", "首次备案谁要短信核验？", "首次備案需要誰核驗", "第一次備案", "First-time filing", "who verifies for a first time filing?", "NEW ICP FILING"}},
-		{"新增网站", []string{"新增网站", "我要新增网站，谁收短信", "新增網站", "Add a website", "adding another website, who gets the SMS?"}},
+		{"新增网站", []string{"新增网站", "我要新增网站，谁收短信", "再加个网站要谁核验", "新增網站", "Add a website", "adding another website, who gets the SMS?"}},
 		{"新增接入", []string{"新增接入", "转接入要谁核验", "接入備案", "轉入", "New access", "transfer-in: who needs to verify", "I want to move my site to QingCloud"}},
 		{"变更备案/仅主体变更", []string{"变更备案 仅主体变更", "仅主体变更", "變更備案 僅主體變更", "change filing, only the entity changes", "Change filing / only the entity changes", "entity only"}},
 		{"变更备案/主体网站均变更", []string{"变更备案，主体网站均变更", "主体网站均变更", "主體網站均變更", "主体和网站都变更了", "both entity and website change", "change filing where the entity and website both change"}},
@@ -200,10 +200,12 @@ func TestLookupSubstringTraps(t *testing.T) {
 		{"不涉及变更所在省", []string{"变更主体/不涉及变更省份"}}, // contains 涉及变更所在省
 		{"涉及变更所在省", []string{"变更主体/涉及变更所在省"}},
 		{"同省", []string{"变更主体/不涉及变更省份"}},
-		{"不同省", []string{"变更主体/涉及变更所在省"}},                    // contains 同省
-		{"不跨省", []string{"变更主体/不涉及变更省份"}},                    // contains 跨省
-		{"没有换省", []string{"变更主体/不涉及变更省份"}},                   // contains 换省
-		{"不变更省份", []string{"变更主体/不涉及变更省份"}},                  // contains 变更省份
+		{"不同省", []string{"变更主体/涉及变更所在省"}},  // contains 同省
+		{"不跨省", []string{"变更主体/不涉及变更省份"}},  // contains 跨省
+		{"没有换省", []string{"变更主体/不涉及变更省份"}}, // contains 换省
+		{"不变更省份", []string{"变更主体/不涉及变更省份"}},
+		{"省份也变了", []string{"变更主体/涉及变更所在省"}},
+		{"省份也没变", []string{"变更主体/不涉及变更省份"}},                  // not 省份也变                  // contains 变更省份
 		{"取消接入备案", []string{"取消接入/接入商发起"}},                   // contains 接入备案 (新增接入)
 		{"新增接入备案", []string{"新增接入"}},                         // contains 新增接入 and 接入备案
 		{"注销备案主体", []string{"注销主体/接入商发起"}},                   // contains 注销备案 (ambiguous)
