@@ -102,11 +102,7 @@ const embeddedName = "knowledge/data"
 
 // Embedded loads the knowledge base compiled into the binary.
 func Embedded() (*Base, error) {
-	sub, err := fs.Sub(embedded, "data")
-	if err != nil {
-		return nil, fmt.Errorf("open embedded knowledge base: %w", err)
-	}
-	return Load(sub, embeddedName)
+	return Load(EmbeddedFS(), embeddedName)
 }
 
 // LoadDir loads a knowledge base from a directory of <id>.yaml files,

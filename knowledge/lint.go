@@ -298,10 +298,14 @@ func checkFile(file, base string, data []byte) (t *Topic, fl *fieldLines, proble
 		add("", line, false, "%s", msg)
 		return nil, nil, problems
 	}
+	// The lists are clipped so that a caller appending to one (the slices are
+	// shared by everyone holding the Base) gets a copy instead of a data race.
 	t = &Topic{
 		ID: raw.ID, Title: raw.Title, Answer: raw.Answer,
-		Examples: raw.Examples, Keywords: raw.Keywords, Messages: raw.Messages,
-		File: file,
+		Examples: Lists{ZH: slices.Clip(raw.Examples.ZH), EN: slices.Clip(raw.Examples.EN)},
+		Keywords: Lists{ZH: slices.Clip(raw.Keywords.ZH), EN: slices.Clip(raw.Keywords.EN)},
+		Messages: slices.Clip(raw.Messages),
+		File:     file,
 	}
 	// Checked untrimmed, so a line inside a block text is counted right.
 	problems = append(problems, checkTopic(t, base, fl)...)

@@ -14,10 +14,7 @@ import (
 func baseWith(t *testing.T, name string) fstest.MapFS {
 	t.Helper()
 	m := fstest.MapFS{}
-	data, err := fs.Sub(embedded, "data")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := EmbeddedFS()
 	copyInto(t, m, data)
 	if name != "" {
 		copyInto(t, m, os.DirFS(path.Join("testdata", name)))
