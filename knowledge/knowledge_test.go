@@ -122,3 +122,13 @@ func TestLoadDir(t *testing.T) {
 		t.Error("LoadDir of a file succeeded")
 	}
 }
+
+// BenchmarkEmbedded measures parsing and validating the embedded base, part
+// of beianbot's start-up time.
+func BenchmarkEmbedded(b *testing.B) {
+	for b.Loop() {
+		if _, err := Embedded(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
