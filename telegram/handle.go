@@ -1,0 +1,785 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/beianbot/beianbot/bot"
+	"github.com/beianbot/beianbot/lang"
+)
+
+// request is one update being handled: where the answer goes and in which
+// language the server's own words are said if something goes wrong.
+type request struct {
+	update   int64
+	chat     int64
+	group    bool
+	thread   int // forum topic to answer in
+	replyTo  int // in groups, the message answered
+	from     *models.User
+	received time.Time
+	callback string // callback query id, answered exactly once
+	answered bool
+	lang     lang.Lang
+	trad     bool
+}
+
+// onUpdate is the library's only handler. It runs on the library's single
+// worker, in update order: it decides quickly whether the update needs an
+// answer and queues it; the answering happens on the dispatcher's workers.
+func (s *Server) onUpdate(ctx context.Context, _ *tg.Bot, u *models.Update) {
+	if u == nil {
+		return
+	}
+	if u.ID <= s.floor {
+		s.metrics.inc("beianbot_telegram_updates_total", "kind", "duplicate")
+		return
+	}
+	if _, dup := s.seen.Get(u.ID); dup {
+		s.metrics.inc("beianbot_telegram_updates_total", "kind", "duplicate")
+		s.log.Debug("duplicate update dropped", "update", u.ID)
+		return
+	}
+	s.seen.Put(u.ID, struct{}{})
+	s.marks.begin(u.ID)
+	queued := false
+	switch {
+	case u.Message != nil:
+		s.metrics.inc("beianbot_telegram_updates_total", "kind", "message")
+		queued = s.admitMessage(ctx, u.ID, u.Message)
+	case u.CallbackQuery != nil:
+		s.metrics.inc("beianbot_telegram_updates_total", "kind", "callback")
+		queued = s.admitCallback(ctx, u.ID, u.CallbackQuery)
+	case u.EditedMessage != nil:
+		// An edit is not a new question; answering again would confuse.
+		s.metrics.inc("beianbot_telegram_updates_total", "kind", "edited")
+	default:
+		s.metrics.inc("beianbot_telegram_updates_total", "kind", "other")
+	}
+	if !queued {
+		s.done(u.ID)
+	}
+}
+
+// done records an update as handled and remembers the safe offset.
+func (s *Server) done(id int64) {
+	if s.handled != nil {
+		defer s.handled(id)
+	}
+	mark, moved := s.marks.end(id)
+	if !moved {
+		return
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if mark <= s.saved {
+		return
+	}
+	if err := s.offsets.Save(context.Background(), mark); err != nil {
+		s.log.Warn("cannot save the last handled update", "err", err)
+		return
+	}
+	s.saved = mark
+}
+
+// enqueue queues fn for the request's chat. It reports false when the
+// update could not be queued (shutting down): it then stays unhandled, and
+// Telegram delivers it again after the restart.
+func (s *Server) enqueue(ctx context.Context, rq *request, fn func(ctx context.Context, rq *request)) bool {
+	j := &job{chat: rq.chat, run: func(ctx context.Context) {
+		defer s.done(rq.update)
+		if ctx.Err() != nil {
+			return // past the shutdown deadline
+		}
+		s.safely(ctx, rq, fn)
+	}}
+	if err := s.queue.submit(ctx, j); err != nil {
+		s.log.Info("update not queued: shutting down", "update", rq.update)
+		return false
+	}
+	return true
+}
+
+// safely runs fn, turning a panic into a log line and an apology, so that
+// one bad update cannot take the bot down.
+func (s *Server) safely(ctx context.Context, rq *request, fn func(ctx context.Context, rq *request)) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		s.metrics.inc("beianbot_telegram_panics_total")
+		s.log.Error("panic while handling an update", "update", rq.update, "chat", rq.chat, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		if rq.callback != "" && !rq.answered {
+			s.answerCallback(ctx, rq, "")
+		}
+		if rq.chat != 0 {
+			s.sendPlain(ctx, rq, s.text.text("apology", rq.lang, rq.trad), nil)
+		}
+	}()
+	fn(ctx, rq)
+}
+
+// admitMessage decides whether a message gets an answer and queues it.
+func (s *Server) admitMessage(ctx context.Context, id int64, m *models.Message) bool {
+	if m.From == nil || m.From.IsBot {
+		return false // channels posting in groups, other bots
+	}
+	rq := &request{update: id, chat: m.Chat.ID, from: m.From, received: s.now()}
+	switch m.Chat.Type {
+	case models.ChatTypePrivate:
+	case models.ChatTypeGroup, models.ChatTypeSupergroup:
+		rq.group, rq.replyTo = true, m.ID
+		if m.IsTopicMessage {
+			rq.thread = m.MessageThreadID
+		}
+		if !s.addressed(m) {
+			return false
+		}
+	default:
+		return false
+	}
+	if m.Text == "" && !hasContent(m) {
+		return false // service messages: members joining, pins, …
+	}
+	ok, notice := s.admitUser(m.From.ID)
+	switch {
+	case ok:
+		return s.enqueue(ctx, rq, func(ctx context.Context, rq *request) { s.handleMessage(ctx, rq, m) })
+	case notice:
+		s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_noticed")
+		return s.enqueue(ctx, rq, func(ctx context.Context, rq *request) {
+			conv := s.loadConv(ctx, rq)
+			l, trad := s.commandLang(conv, rq.from)
+			s.sendPlain(ctx, rq, s.text.text("flood", l, trad), nil)
+		})
+	}
+	s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_dropped")
+	return false
+}
+
+// admitCallback queues a button tap. Every tap is answered, even one from
+// a user over the flood limit (with no further work).
+func (s *Server) admitCallback(ctx context.Context, id int64, q *models.CallbackQuery) bool {
+	rq := &request{update: id, from: &q.From, received: s.now(), callback: q.ID}
+	msg := q.Message.Message
+	switch {
+	case msg != nil:
+		rq.chat = msg.Chat.ID
+		rq.group = msg.Chat.Type == models.ChatTypeGroup || msg.Chat.Type == models.ChatTypeSupergroup
+		if msg.IsTopicMessage {
+			rq.thread = msg.MessageThreadID
+		}
+	case q.Message.InaccessibleMessage != nil:
+		rq.chat = q.Message.InaccessibleMessage.Chat.ID
+	}
+	key := rq.chat
+	if key == 0 {
+		key = q.From.ID // a button under an inline message: no chat to answer in
+	}
+	ok, _ := s.admitUser(q.From.ID)
+	jobRq := *rq
+	jobRq.chat = key
+	return s.enqueue(ctx, &jobRq, func(ctx context.Context, r *request) {
+		r.chat = rq.chat
+		if !ok {
+			s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_dropped")
+			s.answerCallback(ctx, r, "")
+			return
+		}
+		s.handleCallback(ctx, r, q)
+	})
+}
+
+// addressed tells whether a group message is for the bot: a command (not
+// one for another bot), a mention, or a reply to one of its messages.
+func (s *Server) addressed(m *models.Message) bool {
+	if name, target, _, ok := parseCommand(m.Text); ok {
+		_ = name
+		return target == "" || strings.EqualFold(target, s.me.Username)
+	}
+	if r := m.ReplyToMessage; r != nil && r.From != nil && r.From.ID == s.me.ID {
+		return true
+	}
+	_, mentioned := s.stripMention(m.Text, m.Entities)
+	if !mentioned && m.Caption != "" {
+		_, mentioned = s.stripMention(m.Caption, m.CaptionEntities)
+	}
+	return mentioned
+}
+
+// hasContent reports a message that carries something other than text.
+func hasContent(m *models.Message) bool {
+	return m.Sticker != nil || len(m.Photo) > 0 || m.Voice != nil || m.Audio != nil || m.Video != nil ||
+		m.VideoNote != nil || m.Document != nil || m.Animation != nil || m.Location != nil || m.Contact != nil ||
+		m.Poll != nil || m.Dice != nil || m.Venue != nil || m.Story != nil || m.Game != nil || m.PaidMedia != nil
+}
+
+var commandRE = regexp.MustCompile(`^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+|$)`)
+
+// parseCommand splits "/cmd@bot args". The library matches commands only
+// by their bare name, so "/help@BeianBot" is recognised here.
+func parseCommand(text string) (name, target, args string, ok bool) {
+	m := commandRE.FindStringSubmatch(text)
+	if m == nil {
+		return "", "", "", false
+	}
+	return strings.ToLower(m[1]), m[2], strings.TrimSpace(text[len(m[0]):]), true
+}
+
+// stripMention removes mentions of the bot from text; found says whether
+// there was one. Entity offsets count UTF-16 units.
+func (s *Server) stripMention(text string, entities []models.MessageEntity) (rest string, found bool) {
+	units := utf16.Encode([]rune(text))
+	var keep []uint16
+	at := 0
+	for _, e := range entities {
+		if e.Offset < at || e.Offset+e.Length > len(units) {
+			continue
+		}
+		ours := false
+		switch e.Type {
+		case models.MessageEntityTypeMention:
+			ours = s.me.Username != "" && strings.EqualFold(string(utf16.Decode(units[e.Offset:e.Offset+e.Length])), "@"+s.me.Username)
+		case models.MessageEntityTypeTextMention:
+			ours = e.User != nil && e.User.ID == s.me.ID
+		}
+		if !ours {
+			continue
+		}
+		found = true
+		keep = append(keep, units[at:e.Offset]...)
+		at = e.Offset + e.Length
+	}
+	keep = append(keep, units[at:]...)
+	return strings.TrimSpace(string(utf16.Decode(keep))), found
+}
+
+func (s *Server) loadConv(ctx context.Context, rq *request) bot.Conversation {
+	conv, err := s.convs.Load(ctx, rq.chat)
+	if err != nil {
+		s.log.Warn("cannot load chat state; starting afresh", "chat", rq.chat, "err", err)
+	}
+	return conv
+}
+
+func (s *Server) saveConv(ctx context.Context, rq *request, conv bot.Conversation) {
+	if err := s.convs.Save(ctx, rq.chat, conv); err != nil {
+		s.log.Warn("cannot save chat state", "chat", rq.chat, "err", err)
+	}
+}
+
+// commandLang is the language for the server's own words and for commands:
+// the language pinned with /lang, else the user's Telegram language, else
+// the language of the last reply, else Chinese.
+func (s *Server) commandLang(conv bot.Conversation, u *models.User) (lang.Lang, bool) {
+	if conv.Lang != "" {
+		return conv.Lang, conv.Lang == lang.ZH && conv.Traditional
+	}
+	if u != nil && u.LanguageCode != "" {
+		code := strings.ToLower(u.LanguageCode)
+		switch {
+		case strings.HasPrefix(code, "zh-hant"), code == "zh-tw", code == "zh-hk", code == "zh-mo":
+			return lang.ZH, true
+		case strings.HasPrefix(code, "zh"):
+			return lang.ZH, false
+		case conv.LastLang == "":
+			return lang.EN, false
+		}
+	}
+	if conv.LastLang != "" {
+		return conv.LastLang, conv.LastLang == lang.ZH && conv.LastTraditional
+	}
+	return lang.ZH, false
+}
+
+// inLang runs f with the conversation's language set to l for its duration,
+// so the engine's answer to a command is in the user's language even when
+// nothing is pinned (its Topic takes a language but not Traditional).
+func inLang(conv *bot.Conversation, l lang.Lang, trad bool, f func()) {
+	if conv.Lang == "" && l == lang.ZH && trad {
+		conv.Lang, conv.Traditional = lang.ZH, true
+		defer func() { conv.Lang, conv.Traditional = "", false }()
+	}
+	f()
+}
+
+// handleMessage answers one message: a command, a question, or something
+// that is not text.
+func (s *Server) handleMessage(ctx context.Context, rq *request, m *models.Message) {
+	conv := s.loadConv(ctx, rq)
+	rq.lang, rq.trad = s.commandLang(conv, rq.from)
+	if name, target, args, ok := parseCommand(m.Text); ok {
+		if target != "" && !strings.EqualFold(target, s.me.Username) {
+			return // for another bot (possible in private chats too, via copy-paste)
+		}
+		s.command(ctx, rq, &conv, name, args)
+		s.saveConv(ctx, rq, conv)
+		return
+	}
+	text := m.Text
+	if rq.group {
+		text, _ = s.stripMention(text, m.Entities)
+	}
+	if m.Text == "" {
+		s.sendPlain(ctx, rq, s.text.text("ask_for_text", rq.lang, rq.trad), nil)
+		s.logReply(rq, "ask_for_text", rq.lang, nil)
+		return
+	}
+	r := s.engine.Reply(ctx, &conv, text)
+	s.saveConv(ctx, rq, conv)
+	s.deliver(ctx, rq, r, true)
+}
+
+// command answers /start, /help, /who, /steps and /lang.
+func (s *Server) command(ctx context.Context, rq *request, conv *bot.Conversation, name, args string) {
+	l, trad := rq.lang, rq.trad
+	switch name {
+	case "start":
+		conv.Pending, conv.PendingLang, conv.Suggested = nil, "", nil
+		if args != "" && topicID.MatchString(args) {
+			var r bot.Reply
+			inLang(conv, l, trad, func() { r = s.engine.Topic(ctx, conv, args, l) })
+			if r.Topic != bot.TopicUnknown || args == bot.TopicUnknown {
+				s.deliver(ctx, rq, r, true)
+				return
+			}
+			s.log.Info("deep link to an unknown topic", "chat", rq.chat)
+		}
+		s.welcome(ctx, rq, l, trad)
+	case "help":
+		var r bot.Reply
+		inLang(conv, l, trad, func() { r = s.engine.Topic(ctx, conv, s.text.Topics["help"], l) })
+		r.Text = strings.TrimSpace(r.Text) + "\n\n" + s.text.text("commands_list", r.Lang, r.Traditional)
+		s.deliver(ctx, rq, r, false)
+	case "steps":
+		var r bot.Reply
+		inLang(conv, l, trad, func() { r = s.engine.Topic(ctx, conv, s.text.Topics["steps"], l) })
+		s.deliver(ctx, rq, r, true)
+	case "who":
+		var r bot.Reply
+		inLang(conv, l, trad, func() { r = s.engine.Topic(ctx, conv, bot.TopicWhoVerifies, l) })
+		s.deliver(ctx, rq, r, true)
+	case "lang":
+		s.setLang(ctx, rq, conv, args)
+	default:
+		msg := s.text.text("unknown_command", l, trad) + "\n\n" + s.text.text("commands_list", l, trad)
+		s.sendPlain(ctx, rq, msg, nil)
+		s.logReply(rq, "unknown_command", l, nil)
+	}
+}
+
+// welcome greets with a few common questions as buttons.
+func (s *Server) welcome(ctx context.Context, rq *request, l lang.Lang, trad bool) {
+	var rows [][]inlineButton
+	code := langCode(l, trad)
+	for i, q := range s.text.examples(l, trad) {
+		if data, ok := callbackData(cbExample, code, fmt.Sprint(i)); ok {
+			rows = append(rows, []inlineButton{{Text: q, CallbackData: data}})
+		}
+	}
+	s.sendPlain(ctx, rq, s.text.text("welcome", l, trad), rows)
+	s.logReply(rq, "welcome", l, nil)
+}
+
+// setLang pins the reply language, or offers the choice as buttons.
+func (s *Server) setLang(ctx context.Context, rq *request, conv *bot.Conversation, arg string) {
+	code, ok := parseLangArg(arg)
+	if !ok {
+		l, trad := s.commandLang(*conv, rq.from)
+		var row []inlineButton
+		for _, c := range []struct{ code, key string }{{"zh", "lang_zh"}, {"zht", "lang_zh_hant"}, {"en", "lang_en"}, {"auto", "lang_auto"}} {
+			data, _ := callbackData(cbLang, c.code)
+			row = append(row, inlineButton{Text: s.text.button(c.key, l, trad), CallbackData: data})
+		}
+		s.sendPlain(ctx, rq, s.text.text("lang_pick", l, trad), [][]inlineButton{row[:3], row[3:]})
+		s.logReply(rq, "lang_pick", l, nil)
+		return
+	}
+	s.pinLang(ctx, rq, conv, code)
+}
+
+func (s *Server) pinLang(ctx context.Context, rq *request, conv *bot.Conversation, code string) {
+	key := "lang_set_auto"
+	switch code {
+	case "zh":
+		conv.Lang, conv.Traditional, key = lang.ZH, false, "lang_set_zh"
+	case "zht":
+		conv.Lang, conv.Traditional, key = lang.ZH, true, "lang_set_zh"
+	case "en":
+		conv.Lang, conv.Traditional, key = lang.EN, false, "lang_set_en"
+	default:
+		conv.Lang, conv.Traditional = "", false
+	}
+	l, trad := s.commandLang(*conv, rq.from)
+	rq.lang, rq.trad = l, trad
+	s.sendPlain(ctx, rq, s.text.text(key, l, trad), nil)
+	s.logReply(rq, key, l, nil)
+}
+
+// parseLangArg reads /lang's argument: zh, zh-hant (or 繁體…), en, auto.
+func parseLangArg(arg string) (string, bool) {
+	a := strings.ToLower(strings.TrimSpace(arg))
+	switch a {
+	case "zh-hant", "zh-tw", "zh-hk", "zh-mo", "zht", "tc", "繁體", "繁体", "繁體中文", "繁体中文":
+		return "zht", true
+	case "auto", "off", "reset", "自动", "自動":
+		return "auto", true
+	}
+	if l, ok := lang.Parse(a); ok {
+		return string(l), true
+	}
+	return "", false
+}
+
+// langCode packs a reply language into callback data: zh, zht or en.
+func langCode(l lang.Lang, trad bool) string {
+	switch {
+	case l == lang.ZH && trad:
+		return "zht"
+	case l == lang.ZH:
+		return "zh"
+	}
+	return "en"
+}
+
+func fromLangCode(code string) (lang.Lang, bool, bool) {
+	switch code {
+	case "zh":
+		return lang.ZH, false, true
+	case "zht":
+		return lang.ZH, true, true
+	case "en":
+		return lang.EN, false, true
+	}
+	return "", false, false
+}
+
+// handleCallback answers a button tap.
+func (s *Server) handleCallback(ctx context.Context, rq *request, q *models.CallbackQuery) {
+	defer func() {
+		if !rq.answered {
+			s.answerCallback(ctx, rq, "")
+		}
+	}()
+	if rq.chat == 0 {
+		return
+	}
+	conv := s.loadConv(ctx, rq)
+	rq.lang, rq.trad = s.commandLang(conv, rq.from)
+	cb := parseCallback(q.Data)
+	stale := func() { s.answerCallback(ctx, rq, s.text.text("stale_button", rq.lang, rq.trad)) }
+	switch cb.kind {
+	case cbExample:
+		l, trad, ok := fromLangCode(cb.arg(0))
+		n, ok2 := cb.intArg(1)
+		examples := s.text.examples(l, trad)
+		if !ok || !ok2 || n >= len(examples) {
+			stale()
+			return
+		}
+		s.answerCallback(ctx, rq, "")
+		r := s.engine.Reply(ctx, &conv, examples[n])
+		s.saveConv(ctx, rq, conv)
+		s.deliver(ctx, rq, r, true)
+	case cbChoose:
+		r, ok := s.choose(ctx, &conv, cb)
+		if !ok {
+			stale()
+			return
+		}
+		s.answerCallback(ctx, rq, "")
+		s.saveConv(ctx, rq, conv)
+		s.deliver(ctx, rq, r, true)
+	case cbTopic:
+		l, trad, ok := fromLangCode(cb.arg(0))
+		id := cb.arg(1)
+		if !ok || !topicID.MatchString(id) {
+			stale()
+			return
+		}
+		s.answerCallback(ctx, rq, "")
+		var r bot.Reply
+		inLang(&conv, l, trad, func() { r = s.engine.Topic(ctx, &conv, id, l) })
+		s.saveConv(ctx, rq, conv)
+		s.deliver(ctx, rq, r, true)
+	case cbFeedback:
+		vote := map[string]string{"u": "up", "d": "down"}[cb.arg(0)]
+		if vote == "" {
+			stale()
+			return
+		}
+		s.metrics.inc("beianbot_telegram_feedback_total", "vote", vote)
+		s.log.Info("feedback", "chat", rq.chat, "vote", vote, "topic", cb.arg(1))
+		s.answerCallback(ctx, rq, s.text.text("feedback_"+vote, rq.lang, rq.trad))
+		s.dropFeedbackButtons(ctx, rq, q)
+	case cbLang:
+		code := cb.arg(0)
+		if code != "zh" && code != "zht" && code != "en" && code != "auto" {
+			stale()
+			return
+		}
+		s.answerCallback(ctx, rq, "")
+		s.pinLang(ctx, rq, &conv, code)
+		s.saveConv(ctx, rq, conv)
+	default:
+		stale()
+	}
+}
+
+// choose resolves a tap on an ask-back option. When the ask-back is still
+// the pending one, the engine's Choose answers it in the conversation;
+// when it is not (state expired, bot restarted), the row the button names
+// is asked about directly, so an old button still gives the right answer.
+func (s *Server) choose(ctx context.Context, conv *bot.Conversation, cb callback) (bot.Reply, bool) {
+	tag := cb.arg(0)
+	i, ok := cb.intArg(1)
+	if !ok {
+		return bot.Reply{}, false
+	}
+	if conv.Pending != nil && clarifyTag(conv.Pending) == tag && i < len(conv.Pending.Options) {
+		return s.engine.Choose(ctx, conv, i), true
+	}
+	l, trad, ok := fromLangCode(cb.arg(2))
+	bi, ok2 := cb.intArg(3)
+	table := s.engine.Matrix()
+	if !ok || !ok2 || table == nil {
+		return bot.Reply{}, false
+	}
+	businesses := table.Businesses()
+	if bi >= len(businesses) {
+		return bot.Reply{}, false
+	}
+	business, subcase := businesses[bi], ""
+	if len(cb.args) > 4 {
+		si, ok := cb.intArg(4)
+		rows := table.RowsOf(business)
+		if !ok || si >= len(rows) {
+			return bot.Reply{}, false
+		}
+		subcase = rows[si].Subcase
+	}
+	var r bot.Reply
+	inLang(conv, l, trad, func() { r = s.engine.Who(ctx, conv, business, subcase, l) })
+	return r, true
+}
+
+// answerCallback stops the button's spinner, with an optional toast.
+func (s *Server) answerCallback(ctx context.Context, rq *request, toast string) {
+	if rq.answered || rq.callback == "" {
+		return
+	}
+	rq.answered = true
+	params := &tg.AnswerCallbackQueryParams{CallbackQueryID: rq.callback, Text: toast}
+	err := s.send.call(ctx, "answerCallbackQuery", rq.chat, rq.group, false, func(ctx context.Context, _ int64) error {
+		_, err := s.api.AnswerCallbackQuery(ctx, params)
+		return err
+	})
+	if err != nil {
+		s.log.Warn("cannot answer a button tap", "chat", rq.chat, "err", err)
+	}
+}
+
+// dropFeedbackButtons removes the 👍/👎 row after a vote, keeping other buttons.
+func (s *Server) dropFeedbackButtons(ctx context.Context, rq *request, q *models.CallbackQuery) {
+	msg := q.Message.Message
+	if msg == nil {
+		return
+	}
+	rows := [][]inlineButton{}
+	if msg.ReplyMarkup != nil {
+		for _, row := range msg.ReplyMarkup.InlineKeyboard {
+			var keep []inlineButton
+			for _, b := range row {
+				if b.CallbackData != "" && parseCallback(b.CallbackData).kind != cbFeedback {
+					keep = append(keep, inlineButton{Text: b.Text, CallbackData: b.CallbackData})
+				}
+			}
+			if len(keep) > 0 {
+				rows = append(rows, keep)
+			}
+		}
+	}
+	params := &tg.EditMessageReplyMarkupParams{ChatID: rq.chat, MessageID: msg.ID, ReplyMarkup: inlineKeyboard{InlineKeyboard: rows}}
+	err := s.send.call(ctx, "editMessageReplyMarkup", rq.chat, rq.group, false, func(ctx context.Context, chat int64) error {
+		params.ChatID = chat
+		_, err := s.api.EditMessageReplyMarkup(ctx, params)
+		return err
+	})
+	if err != nil {
+		s.log.Debug("cannot remove feedback buttons", "chat", rq.chat, "err", err)
+	}
+}
+
+// deliver sends an engine reply with its buttons: options for an ask-back,
+// suggestions for a "did you mean", and 👍/👎 when feedback is true.
+func (s *Server) deliver(ctx context.Context, rq *request, r bot.Reply, feedback bool) {
+	text, rows := s.render(r, feedback)
+	rq.lang, rq.trad = r.Lang, r.Traditional
+	err := s.sendPlain(ctx, rq, text, rows)
+	s.logReply(rq, r.Topic, r.Lang, err)
+}
+
+// render turns a reply into plain text (escaped when sent) and buttons.
+func (s *Server) render(r bot.Reply, feedback bool) (string, [][]inlineButton) {
+	l, trad := r.Lang, r.Traditional
+	code := langCode(l, trad)
+	text := r.Text
+	var rows [][]inlineButton
+	if c := r.Clarify; c != nil && len(c.Options) > 0 {
+		if strings.TrimSpace(c.Question) != "" {
+			text = c.Question // the options are the buttons
+		}
+		return text, s.optionButtons(c, code)
+	}
+	for _, sg := range r.Suggestions {
+		if data, ok := callbackData(cbTopic, code, sg.Topic); ok {
+			rows = append(rows, []inlineButton{{Text: sg.Title, CallbackData: data}})
+		}
+	}
+	if feedback && r.Topic != "" {
+		up, ok1 := callbackData(cbFeedback, "u", r.Topic)
+		down, ok2 := callbackData(cbFeedback, "d", r.Topic)
+		if !ok1 || !ok2 { // an over-long topic id: vote without it
+			up, _ = callbackData(cbFeedback, "u")
+			down, _ = callbackData(cbFeedback, "d")
+		}
+		rows = append(rows, []inlineButton{
+			{Text: s.text.button("feedback_up", l, trad), CallbackData: up},
+			{Text: s.text.button("feedback_down", l, trad), CallbackData: down},
+		})
+	}
+	return text, rows
+}
+
+// optionButtons makes one button per ask-back option. Each names the
+// ask-back (tag), the option, and the table row it stands for.
+func (s *Server) optionButtons(c *bot.Clarify, code string) [][]inlineButton {
+	tag := clarifyTag(c)
+	var businesses []string
+	table := s.engine.Matrix()
+	if table != nil {
+		businesses = table.Businesses()
+	}
+	var buttons []inlineButton
+	short := true
+	for i, o := range c.Options {
+		fields := []string{tag, fmt.Sprint(i)}
+		if bi := indexOf(businesses, o.Business); bi >= 0 {
+			fields = append(fields, code, fmt.Sprint(bi))
+			if o.Subcase != "" {
+				for si, row := range table.RowsOf(o.Business) {
+					if row.Subcase == o.Subcase {
+						fields = append(fields, fmt.Sprint(si))
+						break
+					}
+				}
+			}
+		}
+		data, ok := callbackData(cbChoose, fields...)
+		if !ok {
+			data, _ = callbackData(cbChoose, tag, fmt.Sprint(i))
+		}
+		buttons = append(buttons, inlineButton{Text: o.Label, CallbackData: data})
+		short = short && utf16Len(o.Label) <= 16
+	}
+	perRow := 1
+	if short {
+		perRow = 2
+	}
+	var rows [][]inlineButton
+	for i := 0; i < len(buttons); i += perRow {
+		rows = append(rows, buttons[i:min(i+perRow, len(buttons))])
+	}
+	return rows
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// logReply writes the one log line per reply: what, in which language, how fast.
+func (s *Server) logReply(rq *request, topic string, l lang.Lang, err error) {
+	latency := s.now().Sub(rq.received)
+	s.metrics.observe(latency)
+	if err != nil {
+		s.log.Warn("reply not delivered", "update", rq.update, "chat", rq.chat, "topic", topic, "lang", l, "err", err)
+		return
+	}
+	s.metrics.inc("beianbot_telegram_replies_total", "topic", topic, "lang", string(l))
+	s.log.Info("reply", "update", rq.update, "chat", rq.chat, "topic", topic, "lang", l, "latency_ms", latency.Milliseconds())
+}
+
+// inlineKeyboard is sent instead of the library's models.InlineKeyboardMarkup:
+// that type always serialises an empty copy_text object with each button
+// (a struct field with omitempty is never omitted), which Telegram may reject.
+type inlineKeyboard struct {
+	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
+}
+
+type inlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data"`
+}
+
+// sendPlain sends plain text as HTML-escaped parts, the buttons under the
+// last part. If Telegram cannot parse a part, it is sent again without
+// formatting rather than lost.
+func (s *Server) sendPlain(ctx context.Context, rq *request, text string, rows [][]inlineButton) error {
+	parts := splitText(text, maxMessageUnits)
+	if len(parts) == 0 {
+		return nil
+	}
+	for i, part := range parts {
+		params := &tg.SendMessageParams{
+			Text:               escapeHTML(part),
+			ParseMode:          models.ParseModeHTML,
+			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()},
+			MessageThreadID:    rq.thread,
+		}
+		if i == 0 && rq.replyTo != 0 {
+			params.ReplyParameters = &models.ReplyParameters{MessageID: rq.replyTo, AllowSendingWithoutReply: true}
+		}
+		if i == len(parts)-1 && len(rows) > 0 {
+			params.ReplyMarkup = inlineKeyboard{InlineKeyboard: rows}
+		}
+		err := s.sendMessage(ctx, rq, params)
+		if err != nil && isParseError(err) {
+			params.Text, params.ParseMode = part, ""
+			err = s.sendMessage(ctx, rq, params)
+		}
+		if err != nil {
+			var se *sendError
+			if errors.As(err, &se) && se.kind == kindBlocked {
+				s.log.Info("user blocked the bot; reply dropped", "chat", rq.chat)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) sendMessage(ctx context.Context, rq *request, params *tg.SendMessageParams) error {
+	return s.send.call(ctx, "sendMessage", rq.chat, rq.group, true, func(ctx context.Context, chat int64) error {
+		if chat != rq.chat { // the group became a supergroup
+			rq.chat = chat
+		}
+		params.ChatID = chat
+		_, err := s.api.SendMessage(ctx, params)
+		return err
+	})
+}

@@ -1,0 +1,489 @@
+// Package telegram is beianbot's Telegram front end: it takes updates by long
+// polling or webhook, hands each chat's messages to the engine in order, and
+// sends the answers back within Telegram's limits.
+package telegram
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"golang.org/x/time/rate"
+
+	"github.com/beianbot/beianbot/bot"
+	"github.com/beianbot/beianbot/config"
+	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/matrix"
+)
+
+// engine is what the server needs of *bot.Engine; tests wrap it.
+type engine interface {
+	Reply(ctx context.Context, conv *bot.Conversation, text string) bot.Reply
+	Choose(ctx context.Context, conv *bot.Conversation, i int) bot.Reply
+	Topic(ctx context.Context, conv *bot.Conversation, id string, l lang.Lang) bot.Reply
+	Who(ctx context.Context, conv *bot.Conversation, business, subcase string, l lang.Lang) bot.Reply
+	Matrix() *matrix.Table
+}
+
+// ConfigError is a setting that keeps the server from starting (missing or
+// malformed token, bad URL…). The CLI prints it on one line and exits 2.
+type ConfigError struct{ msg string }
+
+func (e *ConfigError) Error() string { return e.msg }
+
+func configErrorf(format string, args ...any) error {
+	return &ConfigError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Server is the Telegram bot. Create it with New and start it with Run.
+type Server struct {
+	cfg     config.Telegram
+	engine  engine
+	log     *slog.Logger
+	convs   Conversations
+	offsets Offsets
+	text    *phrases
+	metrics *metrics
+	token   string
+	secret  string // webhook secret token
+
+	// Replaceable by tests.
+	now        func() time.Time
+	sleep      func(ctx context.Context, d time.Duration) error
+	limits     sendLimits
+	maxQueue   int
+	httpClient *http.Client
+
+	// Set up by Run.
+	api     *tg.Bot
+	send    *sender
+	me      models.User
+	queue   *dispatcher
+	marks   *watermark
+	floor   int64 // updates up to this id were handled before a restart
+	flood   *lru[int64, *floodState]
+	floodMu sync.Mutex
+	seen    *lru[int64, struct{}]
+	fatal   chan error
+	healthy atomic.Bool
+	saveMu  sync.Mutex
+	saved   int64
+	ready   chan struct{}  // closed once Run takes updates (for tests)
+	handled func(id int64) // told after each update is done (for tests)
+}
+
+// Option changes a default of New.
+type Option func(*Server)
+
+// WithLogger sends the server's logs to l (default: slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithConversations stores chat state in c instead of memory.
+func WithConversations(c Conversations) Option { return func(s *Server) { s.convs = c } }
+
+// WithOffsets remembers handled update ids in o, so a restart does not
+// answer an update twice.
+func WithOffsets(o Offsets) Option { return func(s *Server) { s.offsets = o } }
+
+// tokenPattern is the shape of a BotFather token: the bot's numeric id, a
+// colon, and a secret of letters, digits, _ and -.
+var tokenPattern = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$`)
+
+var secretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// New checks the settings and prepares a server; nothing is sent until Run.
+func New(cfg config.Telegram, e *bot.Engine, opts ...Option) (*Server, error) {
+	if e == nil {
+		return nil, errors.New("telegram: no engine")
+	}
+	return newServer(cfg, e, opts...)
+}
+
+func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
+	cfg.Token = strings.TrimSpace(cfg.Token)
+	switch {
+	case cfg.Token == "":
+		return nil, configErrorf("telegram token missing: set BEIANBOT_TELEGRAM_TOKEN (or telegram.token in the config file) to the token BotFather gave you")
+	case !tokenPattern.MatchString(cfg.Token):
+		return nil, configErrorf("telegram token malformed: expected <bot id>:<secret>, as BotFather gives it")
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.APIURL, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, configErrorf("telegram.api_url: %q is not an http(s) URL", cfg.APIURL)
+	}
+	cfg.APIURL = u.String()
+	switch cfg.Mode {
+	case "", "polling":
+		cfg.Mode = "polling"
+	case "webhook":
+		pu, err := url.Parse(cfg.Webhook.PublicURL)
+		if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			return nil, configErrorf("telegram.webhook.public_url: %q is not an http(s) URL", cfg.Webhook.PublicURL)
+		}
+		if cfg.Webhook.Listen == "" {
+			return nil, configErrorf("telegram.webhook.listen: required in webhook mode")
+		}
+	default:
+		return nil, configErrorf("telegram.mode: %q is neither polling nor webhook", cfg.Mode)
+	}
+	text, err := loadPhrases(stringsYAML)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		engine:   e,
+		log:      slog.Default(),
+		text:     text,
+		metrics:  newMetrics(),
+		token:    cfg.Token,
+		now:      time.Now,
+		sleep:    sleepCtx,
+		limits:   telegramLimits,
+		maxQueue: 10000,
+		ready:    make(chan struct{}),
+		fatal:    make(chan error, 1),
+	}
+	s.secret = cfg.Webhook.SecretToken
+	if s.secret != "" && !secretPattern.MatchString(s.secret) {
+		return nil, configErrorf("telegram.webhook.secret_token: use 1 to 256 letters, digits, _ or -")
+	}
+	if s.secret == "" {
+		// Telegram echoes the secret in a header on every webhook call; a
+		// random one per run keeps strangers from posting fake updates.
+		b := make([]byte, 32)
+		rand.Read(b)
+		s.secret = base64.RawURLEncoding.EncodeToString(b)
+	}
+	if s.cfg.Workers < 1 {
+		s.cfg.Workers = 1
+	}
+	if s.cfg.MaxChats < 1 {
+		s.cfg.MaxChats = 10000
+	}
+	if s.cfg.PollTimeout < time.Second {
+		// 0 would make getUpdates a busy short poll.
+		s.cfg.PollTimeout = time.Second
+	}
+	if s.cfg.ShutdownGrace <= 0 {
+		s.cfg.ShutdownGrace = 10 * time.Second
+	}
+	if s.cfg.Webhook.MaxBodyBytes <= 0 {
+		s.cfg.Webhook.MaxBodyBytes = 1 << 20
+	}
+	if s.cfg.UserBurst < 1 {
+		s.cfg.UserBurst = 1
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.convs == nil {
+		s.convs = NewMemoryConversations(s.cfg.MaxChats, s.cfg.ChatTTL)
+	}
+	if s.offsets == nil {
+		s.offsets = &memoryOffsets{}
+	}
+	if s.httpClient == nil {
+		// Longer than a long poll, so the client does not cut one short.
+		s.httpClient = &http.Client{Timeout: s.cfg.PollTimeout + 15*time.Second}
+	}
+	return s, nil
+}
+
+// scrub removes the token from text that is about to be logged: the library
+// builds URLs with it, and an error can quote a URL.
+func (s *Server) scrub(text string) string {
+	if s.token == "" {
+		return text
+	}
+	text = strings.ReplaceAll(text, s.token, "<token>")
+	if _, secret, ok := strings.Cut(s.token, ":"); ok && len(secret) >= 8 {
+		text = strings.ReplaceAll(text, secret, "<token>")
+	}
+	return text
+}
+
+// Run serves until ctx is cancelled, then stops taking updates, finishes the
+// replies in flight within cfg.ShutdownGrace and returns nil. It returns an
+// error when it cannot start or when Telegram rejects the token.
+func (s *Server) Run(ctx context.Context) error {
+	last, err := s.offsets.Last(ctx)
+	if err != nil {
+		s.log.Warn("cannot read the last handled update; duplicates after a restart are possible", "err", err)
+	}
+	s.floor = last
+	s.marks = newWatermark(last)
+	s.saved = last
+	s.seen = newLRU[int64, struct{}](max(s.maxQueue, 10000), 0, s.now)
+	s.flood = newLRU[int64, *floodState](s.cfg.MaxChats, floodTTL(s.cfg), s.now)
+
+	s.api, err = tg.New(s.token,
+		tg.WithSkipGetMe(), // called below, with retries and a clear error
+		tg.WithServerURL(s.cfg.APIURL),
+		// The library asks Telegram to hold a poll for this minus a second.
+		tg.WithHTTPClient(s.cfg.PollTimeout+time.Second, statusClient{client: s.httpClient}),
+		tg.WithDefaultHandler(s.onUpdate),
+		tg.WithErrorsHandler(s.onLibraryError),
+		tg.WithDebugHandler(func(string, ...any) {}),
+		// One library worker calling onUpdate synchronously keeps updates in
+		// order up to the dispatcher; an unbuffered channel means no update
+		// sits in the library where shutdown would drop it.
+		tg.WithNotAsyncHandlers(),
+		tg.WithWorkers(1),
+		tg.WithUpdatesChannelCap(0),
+		tg.WithAllowedUpdates(allowedUpdates),
+		tg.WithInitialOffset(last),
+	)
+	if err != nil {
+		return fmt.Errorf("telegram: %s", s.scrub(err.Error()))
+	}
+	s.send = newSender(s.limits, s.cfg.MaxChats, s.now, s.sleep)
+	s.send.scrub, s.send.log, s.send.metrics = s.scrub, s.log, s.metrics
+	s.send.onMigrate = s.migrate
+	s.send.onUnauthorized = func() {
+		s.fail(configErrorf("telegram rejected the token (401 Unauthorized): check BEIANBOT_TELEGRAM_TOKEN"))
+	}
+
+	if err := s.getMe(ctx); err != nil {
+		return err
+	}
+	s.setCommands(ctx)
+	s.metrics.gauge("beianbot_telegram_queue_length", func() float64 { return float64(s.queue.len()) })
+
+	var metricsSrv *http.Server
+	if s.cfg.MetricsListen != "" {
+		if metricsSrv, err = s.serveMetrics(); err != nil {
+			return err
+		}
+	}
+
+	// Replies run on a context of their own: cancelling ctx stops intake,
+	// and in-flight replies get until the grace deadline.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	s.queue = newDispatcher(workCtx, s.cfg.Workers, s.maxQueue)
+
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	intakeDone := make(chan struct{})
+	var webhookSrv *http.Server
+	if s.cfg.Mode == "webhook" {
+		if webhookSrv, err = s.startWebhook(ctx); err != nil {
+			stopIntake()
+			return err
+		}
+		go func() { s.api.StartWebhook(intakeCtx); close(intakeDone) }()
+	} else {
+		// Telegram answers getUpdates with 409 while a webhook is set.
+		if err := s.send.call(ctx, "deleteWebhook", 0, false, false, func(ctx context.Context, _ int64) error {
+			_, err := s.api.DeleteWebhook(ctx, &tg.DeleteWebhookParams{})
+			return err
+		}); err != nil {
+			return fmt.Errorf("telegram deleteWebhook: %w", err)
+		}
+		go func() { s.api.Start(intakeCtx); close(intakeDone) }()
+	}
+	s.healthy.Store(true)
+	close(s.ready)
+	s.log.Info("telegram bot running", "mode", s.cfg.Mode, "username", s.me.Username, "workers", s.cfg.Workers)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-s.fatal:
+	}
+
+	// Shutdown: stop intake, finish what was taken, all within the grace period.
+	s.healthy.Store(false)
+	grace, cancelGrace := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancelGrace()
+	if webhookSrv != nil {
+		// Before stopping the library: its handler waits for a worker to take the update.
+		if err := webhookSrv.Shutdown(grace); err != nil {
+			s.log.Warn("webhook server shutdown", "err", err)
+		}
+	}
+	stopIntake()
+	select {
+	case <-intakeDone:
+	case <-grace.Done():
+	}
+	if err := s.queue.close(grace); err != nil {
+		s.log.Warn("shutdown grace elapsed: abandoning replies still queued", "left", s.queue.len())
+		cancelWork()
+		s.queue.wait()
+	}
+	cancelWork()
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(grace)
+	}
+	s.log.Info("telegram bot stopped")
+	return runErr
+}
+
+// allowedUpdates are the update kinds the bot asks Telegram for.
+var allowedUpdates = tg.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdateMyChatMember}
+
+// fail ends Run with err (the first one wins).
+func (s *Server) fail(err error) {
+	select {
+	case s.fatal <- err:
+	default:
+	}
+}
+
+// getMe learns the bot's id and username, needed to tell which group
+// messages are meant for it.
+func (s *Server) getMe(ctx context.Context) error {
+	var me *models.User
+	err := s.send.call(ctx, "getMe", 0, false, false, func(ctx context.Context, _ int64) error {
+		var err error
+		me, err = s.api.GetMe(ctx)
+		return err
+	})
+	var se *sendError
+	switch {
+	case errors.As(err, &se) && se.kind == kindUnauthorized:
+		// Drop the notice onUnauthorized queued: it is returned right here.
+		select {
+		case <-s.fatal:
+		default:
+		}
+		return configErrorf("telegram rejected the token (401 Unauthorized): check BEIANBOT_TELEGRAM_TOKEN")
+	case err != nil:
+		return fmt.Errorf("telegram getMe: %w", err)
+	case me == nil || me.Username == "":
+		return errors.New("telegram getMe: no username in the answer")
+	}
+	s.me = *me
+	return nil
+}
+
+// setCommands registers the command menu in each language; a failure only
+// costs the menu, so it is logged, not fatal.
+func (s *Server) setCommands(ctx context.Context) {
+	for _, code := range []string{"", "zh", "en"} {
+		l := lang.EN
+		if code == "zh" {
+			l = lang.ZH
+		}
+		var cmds []models.BotCommand
+		for _, c := range s.text.Commands {
+			d := c.EN
+			if l == lang.ZH {
+				d = c.ZH
+			}
+			cmds = append(cmds, models.BotCommand{Command: c.Command, Description: d})
+		}
+		params := &tg.SetMyCommandsParams{Commands: cmds, LanguageCode: code}
+		err := s.send.call(ctx, "setMyCommands", 0, false, false, func(ctx context.Context, _ int64) error {
+			_, err := s.api.SetMyCommands(ctx, params)
+			return err
+		})
+		if err != nil {
+			s.log.Warn("cannot register the command menu", "language", code, "err", err)
+		}
+	}
+}
+
+// onLibraryError receives the library's errors (mostly failed polls).
+func (s *Server) onLibraryError(err error) {
+	msg := s.scrub(err.Error())
+	switch {
+	case errors.Is(err, context.Canceled):
+	case errors.Is(err, tg.ErrorUnauthorized):
+		s.fail(configErrorf("telegram rejected the token (401 Unauthorized): check BEIANBOT_TELEGRAM_TOKEN"))
+	case errors.Is(err, tg.ErrorConflict):
+		s.log.Error("Telegram answered 409 Conflict: another process polls with this token, or a webhook is set", "err", msg)
+	case strings.Contains(msg, "request body"):
+		// The library quotes the webhook body, i.e. customer text: not logged.
+		s.log.Warn("telegram library could not read a webhook update")
+	default:
+		if len(msg) > 300 {
+			msg = msg[:300] + "…"
+		}
+		s.log.Warn("telegram library", "err", msg)
+	}
+}
+
+func (s *Server) serveMetrics() (*http.Server, error) {
+	ln, err := net.Listen("tcp", s.cfg.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("telegram.metrics_listen %s: %w", s.cfg.MetricsListen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", s.metrics.handler())
+	mux.HandleFunc("/healthz", s.healthz)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	s.log.Info("metrics listening", "addr", ln.Addr().String())
+	return srv, nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	if !s.healthy.Load() {
+		http.Error(w, "stopping", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// migrate moves a group's state to the supergroup that replaced it.
+func (s *Server) migrate(ctx context.Context, from, to int64) {
+	conv, err := s.convs.Load(ctx, from)
+	if err != nil {
+		return
+	}
+	if err := s.convs.Save(ctx, to, conv); err != nil {
+		s.log.Warn("cannot move chat state to its supergroup", "from", from, "to", to, "err", err)
+	}
+}
+
+// floodState is one user's token bucket, and whether they were told to slow down.
+type floodState struct {
+	lim     *rate.Limiter
+	noticed bool
+}
+
+// floodTTL keeps a user's bucket at least until it would have refilled.
+func floodTTL(cfg config.Telegram) time.Duration {
+	if cfg.UserRate <= 0 {
+		return time.Minute
+	}
+	return max(time.Minute, time.Duration(float64(cfg.UserBurst)/cfg.UserRate*float64(time.Second)))
+}
+
+// admitUser applies flood control: ok when the user's bucket has a token;
+// otherwise notice is true the first time, so they are told once.
+func (s *Server) admitUser(userID int64) (ok, notice bool) {
+	if s.cfg.UserRate <= 0 {
+		return true, false
+	}
+	s.floodMu.Lock()
+	defer s.floodMu.Unlock()
+	st := s.flood.GetOrPut(userID, func() *floodState {
+		return &floodState{lim: rate.NewLimiter(rate.Limit(s.cfg.UserRate), s.cfg.UserBurst)}
+	})
+	if st.lim.AllowN(s.now(), 1) {
+		st.noticed = false
+		return true, false
+	}
+	if !st.noticed {
+		st.noticed = true
+		return false, true
+	}
+	return false, false
+}
