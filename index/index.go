@@ -68,6 +68,9 @@ type Index struct {
 	buildTime time.Duration
 	docs      int
 	enAn      analysis.Analyzer
+	// vocabEN holds every English term indexed; only words outside it get a
+	// typo-tolerant query, since a known word needs none.
+	vocabEN map[string]bool
 }
 
 // Hit is the best score one topic reached for a query.
@@ -145,7 +148,15 @@ func Build(ctx context.Context, kb *knowledge.Base) (*Index, error) {
 		idx.Close()
 		return nil, fmt.Errorf("index: analyzer %s missing", analyzerEN)
 	}
-	return &Index{idx: idx, buildTime: time.Since(start), docs: n, enAn: enAn}, nil
+	vocab := map[string]bool{}
+	for _, t := range kb.Topics() {
+		for _, q := range append(append([]string{t.Title.EN, t.Answer.EN}, t.Examples.EN...), t.Keywords.EN...) {
+			for _, tok := range enAn.Analyze([]byte(lang.Normalize(q))) {
+				vocab[string(tok.Term)] = true
+			}
+		}
+	}
+	return &Index{idx: idx, buildTime: time.Since(start), docs: n, enAn: enAn, vocabEN: vocab}, nil
 }
 
 func newMapping() (*mapping.IndexMappingImpl, error) {
@@ -209,8 +220,9 @@ func (x *Index) Search(ctx context.Context, text string) ([]Hit, error) {
 	if q == nil {
 		return nil, nil
 	}
-	req := bleve.NewSearchRequestOptions(q, 60, 0, false)
-	req.Fields = []string{fieldTopic}
+	// The topic is read from the document id ("deadline/zh/3"), so no stored
+	// field is loaded per hit.
+	req := bleve.NewSearchRequestOptions(q, 40, 0, false)
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
@@ -218,10 +230,7 @@ func (x *Index) Search(ctx context.Context, text string) ([]Hit, error) {
 	best := map[string]*Hit{}
 	var order []string
 	for _, h := range res.Hits {
-		topic, _ := h.Fields[fieldTopic].(string)
-		if topic == "" {
-			continue
-		}
+		topic, _, _ := strings.Cut(h.ID, "/")
 		if b, ok := best[topic]; ok {
 			// A topic scores its best example plus its whole-topic document.
 			if strings.HasSuffix(h.ID, "/topic") || strings.HasSuffix(b.Doc, "/topic") {
@@ -255,8 +264,8 @@ func fieldOf(docID string) string {
 	}
 }
 
-// query matches text against every field; English words of five letters or
-// more also match with one typo. Fuzzy matching stays off the Chinese fields,
+// query matches text against the fields of the languages it is written in;
+// unknown English words of five letters or more also match with one typo. Fuzzy matching stays off the Chinese fields,
 // where edit distance counts bytes and would match unrelated characters.
 func (x *Index) query(text string) query.Query {
 	var qs []query.Query
@@ -273,7 +282,7 @@ func (x *Index) query(text string) query.Query {
 	}
 	for _, tok := range x.enAn.Analyze([]byte(text)) {
 		term := string(tok.Term)
-		if utf8.RuneCountInString(term) < 5 || !isLatin(term) {
+		if utf8.RuneCountInString(term) < 5 || !isLatin(term) || x.vocabEN[term] {
 			continue
 		}
 		fq := bleve.NewFuzzyQuery(term)

@@ -54,11 +54,47 @@ func ToSimplified(s string) string {
 	if !hasHan(s) || converters() != nil {
 		return s
 	}
+	if out, ok := recent.get(s); ok {
+		return out
+	}
 	out, err := t2s.Convert(s)
 	if err != nil {
 		return s
 	}
+	recent.put(s, out)
 	return out
+}
+
+// recent remembers the last conversions: answering one message normalises the
+// same text several times (language, table, index), and the converter is the
+// most expensive step of a reply.
+var recent = &convCache{m: map[string]string{}}
+
+type convCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const convCacheSize = 256
+const convCacheMaxLen = 4096 // longer texts are rare and not worth keeping
+
+func (c *convCache) get(s string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out, ok := c.m[s]
+	return out, ok
+}
+
+func (c *convCache) put(s, out string) {
+	if len(s) > convCacheMaxLen {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= convCacheSize {
+		clear(c.m) // crude, but bounded and cheap: a reply refills what it needs
+	}
+	c.m[s] = out
 }
 
 // ToTraditional converts Simplified Chinese to Traditional as written in Hong Kong,
