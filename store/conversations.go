@@ -76,3 +76,15 @@ func (s *Store) SetLastUpdateID(ctx context.Context, id int64) error {
 		return setMeta(ctx, tx, "last_update_id", strconv.FormatInt(id, 10))
 	})
 }
+
+// UpdateOffsets adapts the store to an interface with Last and Save, the
+// shape the Telegram adapter's Offsets interface has.
+type UpdateOffsets struct{ S *Store }
+
+// Last is LastUpdateID.
+func (o UpdateOffsets) Last(ctx context.Context) (int64, error) { return o.S.LastUpdateID(ctx) }
+
+// Save is SetLastUpdateID.
+func (o UpdateOffsets) Save(ctx context.Context, updateID int64) error {
+	return o.S.SetLastUpdateID(ctx, updateID)
+}
