@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -62,5 +63,294 @@ func TestPrivateStartAndExampleTap(t *testing.T) {
 	}
 	if n := len(h.api.callsOf("answerCallbackQuery", 0)); n != 1 {
 		t.Errorf("answerCallbackQuery called %d times, want 1", n)
+	}
+}
+
+func TestLanguagesFollowTheMessage(t *testing.T) {
+	h := start(t, setup{})
+	tests := []struct {
+		name     string
+		user     tUser
+		question string
+		upLabel  string
+	}{
+		{"english", bob, "Who has to verify for a new access filing?", "👍 Helpful"},
+		{"simplified", alice, "收不到核验短信怎么办", "👍 有帮助"},
+		{"traditional", carol, "收不到核驗短信怎麼辦", "👍 有幫助"},
+		// Language follows the words, not the Telegram setting.
+		{"english from a chinese account", alice, "The verification SMS never arrived, what now?", "👍 Helpful"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chat := tChat{id: tt.user.id*10 + int64(len(tt.name)), ctype: "private"}
+			got := h.say(t, chat, tt.user, tt.question, 1)[0]
+			want := engineSays(t, ask(tt.question))
+			if got.text() != strings.TrimSpace(want.Text) {
+				t.Errorf("reply\n%q\nwant the engine's\n%q", got.text(), want.Text)
+			}
+			if b := got.buttons(); len(b) < 2 || b[len(b)-2] != tt.upLabel {
+				t.Errorf("buttons %v, want %q", b, tt.upLabel)
+			}
+		})
+	}
+}
+
+func TestGroupChat(t *testing.T) {
+	h := start(t, setup{})
+	group := tChat{id: -100500, ctype: "supergroup", title: "备案群"}
+	dave := tUser{id: 2001, lang: "zh-hans", name: "Dave"}
+
+	// Chatter not addressed to the bot is ignored…
+	h.api.push(textUpdate(group, dave, "谁需要短信核验"))
+	h.api.push(textUpdate(group, dave, "/help@OtherBot"))
+	h.api.push(map[string]any{"message": map[string]any{"message_id": nextMsgID(), "date": 1, "chat": chatJSON(group),
+		"from": userJSON(dave), "sticker": map[string]any{"file_id": "x", "file_unique_id": "y", "type": "regular", "width": 1, "height": 1}}})
+	h.api.push(map[string]any{"message": map[string]any{"message_id": nextMsgID(), "date": 1, "chat": chatJSON(group),
+		"from": userJSON(dave), "new_chat_members": []any{userJSON(bob)}}})
+	h.quiet(t)
+	if n := len(h.api.sent(group.id)); n != 0 {
+		t.Fatalf("bot answered %d group messages not meant for it:\n%s", n, h.api.dump())
+	}
+
+	// …a mention is answered, the mention itself left out of the question.
+	q := "新增接入需要谁核验？"
+	upd := textUpdate(group, dave, "@BeianBot "+q)
+	h.api.push(upd)
+	got := h.api.waitSent(t, group.id, 1)[0]
+	if want := engineSays(t, ask(q)); got.text() != strings.TrimSpace(want.Text) {
+		t.Errorf("mention answered\n%q\nwant\n%q", got.text(), want.Text)
+	}
+	asked := upd["message"].(map[string]any)["message_id"].(int)
+	if !strings.Contains(got.Fields["reply_parameters"], fmt.Sprintf(`"message_id":%d`, asked)) {
+		t.Errorf("group reply does not quote the question: reply_parameters=%s", got.Fields["reply_parameters"])
+	}
+
+	// A reply to the bot's message is for the bot, in the group's conversation.
+	reply := message(group, dave, "那新增网站呢")
+	reply["reply_to_message"] = got.Result
+	h.api.push(map[string]any{"message": reply})
+	follow := h.api.waitSent(t, group.id, 2)[1]
+	if want := engineSays(t, ask(q), ask("那新增网站呢")); follow.text() != strings.TrimSpace(want.Text) {
+		t.Errorf("reply-to-bot answered\n%q\nwant\n%q", follow.text(), want.Text)
+	}
+
+	// Commands work bare and with the bot's username, any case.
+	for i, cmd := range []string{"/help", "/help@BeianBot", "/HELP@beianbot"} {
+		got := h.say(t, group, dave, cmd, 1)[0]
+		if !strings.Contains(got.text(), "/who") {
+			t.Errorf("%s (#%d) did not show the command list: %q", cmd, i, got.text())
+		}
+	}
+}
+
+func TestDeepLinks(t *testing.T) {
+	h := start(t, setup{})
+	chat := privateChat(alice)
+	got := h.say(t, chat, alice, "/start how-to-verify", 1)[0]
+	want := engineForTest(t).Topic(context.Background(), &bot.Conversation{}, "how-to-verify", lang.ZH)
+	if got.text() != strings.TrimSpace(want.Text) {
+		t.Errorf("deep link answered\n%q\nwant\n%q", got.text(), want.Text)
+	}
+	// An unknown or malformed payload falls back to the welcome.
+	for _, payload := range []string{"no-such-topic", "<script>", strings.Repeat("x", 100)} {
+		got := h.say(t, chat, alice, "/start "+payload, 1)[0]
+		if !strings.Contains(got.text(), "备案短信核验助手") {
+			t.Errorf("/start %s answered %q, want the welcome", payload, got.text())
+		}
+	}
+}
+
+func TestWhoWizard(t *testing.T) {
+	h := start(t, setup{})
+	e := engineForTest(t)
+	table := e.Matrix()
+	for _, tt := range []struct {
+		user tUser
+		l    lang.Lang
+	}{{alice, lang.ZH}, {bob, lang.EN}} {
+		t.Run(string(tt.l), func(t *testing.T) {
+			chat := privateChat(tt.user)
+			step1 := h.say(t, chat, tt.user, "/who", 1)[0]
+			if got, want := len(step1.buttons()), len(table.Businesses()); got != want {
+				t.Fatalf("/who offers %d filing types, want %d: %v", got, want, step1.buttons())
+			}
+			// A filing type whose rows disagree asks for the subcase…
+			business := "变更备案"
+			rows := table.RowsOf(business)
+			bi := indexOf(table.Businesses(), business)
+			step2 := h.press(t, chat, tt.user, step1, numbered(bi, labelOf(rows[0], tt.l)), 1)[0]
+			if got := step2.buttons(); len(got) != len(rows) {
+				t.Fatalf("subcase step offers %v, want the %d rows of %s", got, len(rows), business)
+			}
+			// …and the subcase gives the table's answer.
+			last := rows[len(rows)-1]
+			answer := h.press(t, chat, tt.user, step2, numbered(len(rows)-1, last.Label(tt.l)), 1)[0]
+			want := e.Who(context.Background(), &bot.Conversation{}, business, last.Subcase, tt.l)
+			if answer.text() != strings.TrimSpace(want.Text) {
+				t.Errorf("wizard answered\n%q\nwant\n%q", answer.text(), want.Text)
+			}
+			// A filing type with one row answers at once.
+			single := table.Businesses()[0]
+			answer = h.press(t, chat, tt.user, step1, numbered(0, labelOf(table.RowsOf(single)[0], tt.l)), 1)[0]
+			want = e.Who(context.Background(), &bot.Conversation{}, single, "", tt.l)
+			if answer.text() != strings.TrimSpace(want.Text) || answer.Markup == nil {
+				t.Errorf("single-row type answered\n%q\nwant\n%q", answer.text(), want.Text)
+			}
+		})
+	}
+}
+
+// numbered is an ask-back button's label: the option's number and name.
+func numbered(i int, label string) string { return fmt.Sprintf("%d. %s", i+1, label) }
+
+// labelOf is how the engine names a filing type in an ask-back.
+func labelOf(r matrixRow, l lang.Lang) string {
+	if l == lang.EN {
+		return r.BusinessEN
+	}
+	return r.Business
+}
+
+func TestAskBackTaps(t *testing.T) {
+	h := start(t, setup{})
+	chat := privateChat(alice)
+	q := "做变更备案的话要谁来验证"
+	ask1 := h.say(t, chat, alice, q, 1)[0]
+	first := engineSays(t, ask(q))
+	if first.Clarify == nil {
+		t.Fatalf("engine did not ask back on %q; pick another question", q)
+	}
+	if ask1.text() != first.Clarify.Question || len(ask1.buttons()) != len(first.Clarify.Options) {
+		t.Fatalf("ask-back shown as %q %v, want %q with %d buttons", ask1.text(), ask1.buttons(), first.Clarify.Question, len(first.Clarify.Options))
+	}
+	opt := first.Clarify.Options[1]
+	got := h.press(t, chat, alice, ask1, numbered(1, opt.Label), 1)[0]
+	want := engineSays(t, ask(q), func(e *bot.Engine, c *bot.Conversation) bot.Reply { return e.Choose(context.Background(), c, 1) })
+	if got.text() != strings.TrimSpace(want.Text) {
+		t.Errorf("tap answered\n%q\nwant\n%q", got.text(), want.Text)
+	}
+
+	// The conversation moves on; a tap on the old ask-back still answers
+	// for the row its button names.
+	h.say(t, chat, alice, "收不到核验短信怎么办", 1)
+	opt = first.Clarify.Options[2]
+	got = h.press(t, chat, alice, ask1, numbered(2, opt.Label), 1)[0]
+	who := engineForTest(t).Who(context.Background(), &bot.Conversation{}, opt.Business, opt.Subcase, lang.ZH)
+	if got.text() != strings.TrimSpace(who.Text) {
+		t.Errorf("stale tap answered\n%q\nwant\n%q", got.text(), who.Text)
+	}
+
+	// A typed option number answers the pending ask-back too.
+	ask2 := h.say(t, chat, alice, q, 1)[0]
+	_ = ask2
+	got = h.say(t, chat, alice, "2", 1)[0]
+	want = engineSays(t, ask(q), ask("2"))
+	if got.text() != strings.TrimSpace(want.Text) {
+		t.Errorf("typed number answered\n%q\nwant\n%q", got.text(), want.Text)
+	}
+}
+
+func TestFeedbackTaps(t *testing.T) {
+	h := start(t, setup{})
+	chat := privateChat(bob)
+	answer := h.say(t, chat, bob, "How do I do the SMS verification?", 1)[0]
+	h.api.push(h.api.tap(t, bob, answer, "👍 Helpful"))
+	h.api.waitFor(t, "feedback handled", func() bool { return len(h.api.callsOf("editMessageReplyMarkup", chat.id)) == 1 })
+
+	acks := h.api.callsOf("answerCallbackQuery", 0)
+	if len(acks) != 1 || acks[0].Fields["text"] != "Thanks for the feedback!" {
+		t.Errorf("answerCallbackQuery = %+v, want one thank-you toast", acks)
+	}
+	edit := h.api.callsOf("editMessageReplyMarkup", chat.id)[0]
+	if edit.Status != 200 || edit.Fields["message_id"] != fmt.Sprint(answer.Result["message_id"]) {
+		t.Errorf("edit = %d %v, want the answered message", edit.Status, edit.Fields)
+	}
+	for _, b := range edit.buttons() {
+		if strings.HasPrefix(b, "👍") || strings.HasPrefix(b, "👎") {
+			t.Errorf("feedback buttons still there after the vote: %v", edit.buttons())
+		}
+	}
+	if got := h.srv.metrics.count("beianbot_telegram_feedback_total", "vote", "up"); got != 1 {
+		t.Errorf("feedback metric = %v, want 1", got)
+	}
+	if len(h.api.sent(chat.id)) != 1 {
+		t.Errorf("a vote sent a message: %s", h.api.dump())
+	}
+}
+
+func TestNonTextAndOtherUpdates(t *testing.T) {
+	h := start(t, setup{})
+	chat := privateChat(bob)
+	base := func() map[string]any {
+		return map[string]any{"message_id": nextMsgID(), "date": 1, "chat": chatJSON(chat), "from": userJSON(bob)}
+	}
+	withField := func(k string, v any) map[string]any { m := base(); m[k] = v; return m }
+	for _, m := range []map[string]any{
+		withField("sticker", map[string]any{"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1}),
+		withField("photo", []any{map[string]any{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}}),
+		withField("voice", map[string]any{"file_id": "v", "file_unique_id": "v", "duration": 1}),
+		withField("document", map[string]any{"file_id": "d", "file_unique_id": "d"}),
+	} {
+		h.api.push(map[string]any{"message": m})
+	}
+	got := h.api.waitSent(t, chat.id, 4)
+	for _, g := range got {
+		if !strings.Contains(g.text(), "only read text") {
+			t.Errorf("non-text answered %q, want the request for text", g.text())
+		}
+	}
+	// Update kinds the bot does not handle, and edits, change nothing.
+	edited := message(chat, bob, "edited question")
+	h.api.push(map[string]any{"edited_message": edited})
+	h.api.push(map[string]any{"channel_post": map[string]any{"message_id": 1, "date": 1, "chat": map[string]any{"id": -300, "type": "channel"}, "text": "post"}})
+	h.api.push(map[string]any{"inline_query": map[string]any{"id": "iq", "from": userJSON(bob), "query": "q", "offset": ""}})
+	h.api.push(map[string]any{"poll": map[string]any{"id": "p", "question": "?", "options": []any{}, "total_voter_count": 0}})
+	h.api.push(map[string]any{"my_chat_member": map[string]any{"chat": chatJSON(chat), "from": userJSON(bob), "date": 1,
+		"old_chat_member": map[string]any{"status": "member", "user": userJSON(bob)}, "new_chat_member": map[string]any{"status": "kicked", "user": userJSON(bob), "until_date": 0}}})
+	h.api.push(map[string]any{"callback_query": map[string]any{"id": "inline-1", "from": userJSON(bob), "chat_instance": "1", "inline_message_id": "im", "data": "f:u:x"}})
+	h.api.push(map[string]any{"callback_query": map[string]any{"id": "garbage-1", "from": userJSON(bob), "chat_instance": "1",
+		"message": map[string]any{"message_id": 1, "date": 1, "chat": chatJSON(chat)}, "data": "zz:\x00:9999999999999"}})
+	h.quiet(t)
+	if n := len(h.api.sent(chat.id)); n != 4 {
+		t.Errorf("other updates produced messages:\n%s", h.api.dump())
+	}
+	if n := len(h.api.callsOf("answerCallbackQuery", 0)); n != 2 {
+		t.Errorf("%d callback queries answered, want both", n)
+	}
+	// Still alive.
+	h.say(t, chat, bob, "/help", 1)
+}
+
+func TestLangCommand(t *testing.T) {
+	h := start(t, setup{})
+	chat := privateChat(bob)
+	if got := h.say(t, chat, bob, "/lang zh", 1)[0].text(); !strings.Contains(got, "中文") {
+		t.Errorf("/lang zh confirmed %q", got)
+	}
+	q := "Who has to verify for a new access filing?"
+	got := h.say(t, chat, bob, q, 1)[0]
+	want := engineSays(t, func(e *bot.Engine, c *bot.Conversation) bot.Reply {
+		c.Lang = lang.ZH
+		return e.Reply(context.Background(), c, q)
+	})
+	if got.text() != strings.TrimSpace(want.Text) || want.Lang != lang.ZH {
+		t.Errorf("pinned Chinese answered\n%q\nwant\n%q", got.text(), want.Text)
+	}
+	picker := h.say(t, chat, bob, "/lang", 1)[0]
+	if len(picker.buttons()) != 4 {
+		t.Fatalf("/lang offers %v", picker.buttons())
+	}
+	if got := h.press(t, chat, bob, picker, "繁體中文", 1)[0].text(); got != lang.ToTraditional("好的，以后我用中文回答。") {
+		t.Errorf("繁體 confirmed %q", got)
+	}
+	if got := h.say(t, chat, bob, "/steps", 1)[0].text(); !lang.IsTraditional(got) {
+		t.Errorf("/steps after pinning Traditional is not Traditional: %q", got)
+	}
+	if got := h.press(t, chat, bob, picker, "English", 1)[0].text(); !strings.Contains(got, "English") {
+		t.Errorf("English confirmed %q", got)
+	}
+	h.say(t, chat, bob, "/lang auto", 1)
+	if got := h.say(t, chat, bob, "收不到核验短信怎么办", 1)[0]; !strings.Contains(got.buttons()[len(got.buttons())-1], "没帮助") {
+		t.Errorf("after /lang auto a Chinese question got %v", got.buttons())
 	}
 }

@@ -33,6 +33,7 @@ type fakeAPI struct {
 	changed   chan struct{} // closed and replaced on every change, to wake waiters
 	updates   []fakeUpdate  // not yet confirmed by an offset
 	nextID    int64
+	maxID     int64 // highest update_id pushed
 	calls     []apiCall
 	script    map[string][]scripted
 	msgIDs    map[int64]int
@@ -67,6 +68,9 @@ type scripted struct {
 	body   string // raw body; JSON built from status when empty
 	match  func(fields map[string]string) bool
 }
+
+// hangUp as a scripted status drops the connection without an answer.
+const hangUp = -1
 
 const fakeToken = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
 
@@ -113,6 +117,7 @@ func (f *fakeAPI) push(u map[string]any) int64 {
 		id = f.nextID
 		u["update_id"] = id
 	}
+	f.maxID = max(f.maxID, id)
 	f.note(u)
 	raw, err := json.Marshal(u)
 	if err != nil {
@@ -162,6 +167,13 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if s, ok := f.scripted(method, fields); ok {
 		f.record(call, s.status)
+		if s.status == hangUp {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
 		if s.body != "" {
 			w.WriteHeader(s.status)
 			io.WriteString(w, s.body)

@@ -689,8 +689,10 @@ func (s *Server) optionButtons(c *bot.Clarify, code string) [][]inlineButton {
 		if !ok {
 			data, _ = callbackData(cbChoose, tag, fmt.Sprint(i))
 		}
-		buttons = append(buttons, inlineButton{Text: o.Label, CallbackData: data})
-		short = short && utf16Len(o.Label) <= 16
+		// Numbered like the engine's ask-back, which invites typing the number.
+		label := fmt.Sprintf("%d. %s", i+1, o.Label)
+		buttons = append(buttons, inlineButton{Text: label, CallbackData: data})
+		short = short && utf16Len(label) <= 16
 	}
 	perRow := 1
 	if short {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
+	"github.com/beianbot/beianbot/matrix"
 )
 
 // realEngine is the production engine over the embedded knowledge base,
@@ -190,7 +191,7 @@ func (h *harness) press(t testing.TB, c tChat, u tUser, sent apiCall, label stri
 func (h *harness) quiet(t testing.TB) {
 	t.Helper()
 	h.api.mu.Lock()
-	last := h.api.nextID
+	last := h.api.maxID
 	h.api.mu.Unlock()
 	h.api.waitFor(t, "all updates handled", func() bool {
 		mark, _ := h.srv.offsets.Last(context.Background())
@@ -205,4 +206,10 @@ func contains2(haystack []string, needle string) bool {
 		}
 	}
 	return false
+}
+
+type matrixRow = matrix.Row
+
+func slogTo(w *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -122,9 +122,6 @@ func (d *dispatcher) close(ctx context.Context) error {
 	}
 }
 
-// wait returns when every worker has stopped.
-func (d *dispatcher) wait() { d.workers.Wait() }
-
 // watermark tracks the highest update_id below which every update has been
 // handled: the offset that is safe to remember across a restart.
 type watermark struct {

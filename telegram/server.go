@@ -83,6 +83,8 @@ type Server struct {
 	saved   int64
 	ready   chan struct{}  // closed once Run takes updates (for tests)
 	handled func(id int64) // told after each update is done (for tests)
+	// Bound addresses, known once Run is ready (":0" in tests).
+	webhookAddr, metricsAddr string
 }
 
 // Option changes a default of New.
@@ -324,7 +326,10 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.queue.close(grace); err != nil {
 		s.log.Warn("shutdown grace elapsed: abandoning replies still queued", "left", s.queue.len())
 		cancelWork()
-		s.queue.wait()
+		// Cancelled replies give up quickly; one stuck regardless is left behind.
+		stuck, cancelStuck := context.WithTimeout(context.Background(), time.Second)
+		s.queue.close(stuck)
+		cancelStuck()
 	}
 	cancelWork()
 	if metricsSrv != nil {
@@ -429,7 +434,8 @@ func (s *Server) serveMetrics() (*http.Server, error) {
 	mux.HandleFunc("/healthz", s.healthz)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	s.log.Info("metrics listening", "addr", ln.Addr().String())
+	s.metricsAddr = ln.Addr().String()
+	s.log.Info("metrics listening", "addr", s.metricsAddr)
 	return srv, nil
 }
 

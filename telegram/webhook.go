@@ -50,7 +50,8 @@ func (s *Server) startWebhook(ctx context.Context) (*http.Server, error) {
 		srv.Close()
 		return nil, fmt.Errorf("telegram setWebhook: %w", err)
 	}
-	s.log.Info("webhook listening", "addr", ln.Addr().String(), "path", pub.Path)
+	s.webhookAddr = ln.Addr().String()
+	s.log.Info("webhook listening", "addr", s.webhookAddr, "path", pub.Path)
 	return srv, nil
 }
 

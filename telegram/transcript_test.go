@@ -1,0 +1,72 @@
+package telegram
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+var transcriptPath = flag.String("transcript", "", "write the demo conversation's transcript to this file (for the README)")
+
+// TestTranscript plays a demo conversation through the fake Bot API and can
+// write what the user would see; the README's transcript comes from here.
+func TestTranscript(t *testing.T) {
+	h := start(t, setup{})
+	var b strings.Builder
+	show := func(who string, calls []apiCall) {
+		for _, c := range calls {
+			fmt.Fprintf(&b, "🤖 BeianBot:\n")
+			for _, line := range strings.Split(c.text(), "\n") {
+				fmt.Fprintf(&b, "   %s\n", line)
+			}
+			if c.Markup != nil {
+				for _, row := range c.Markup.InlineKeyboard {
+					var labels []string
+					for _, btn := range row {
+						labels = append(labels, "[ "+btn["text"].(string)+" ]")
+					}
+					fmt.Fprintf(&b, "   %s\n", strings.Join(labels, " "))
+				}
+			}
+			fmt.Fprintln(&b)
+		}
+	}
+	say := func(u tUser, text string) []apiCall {
+		fmt.Fprintf(&b, "👤 %s: %s\n\n", u.name, text)
+		got := h.say(t, privateChat(u), u, text, 1)
+		show(u.name, got)
+		return got
+	}
+	press := func(u tUser, msg apiCall, label string) []apiCall {
+		fmt.Fprintf(&b, "👤 %s taps [ %s ]\n\n", u.name, label)
+		got := h.press(t, privateChat(u), u, msg, label, 1)
+		show(u.name, got)
+		return got
+	}
+
+	welcome := say(alice, "/start")[0]
+	press(alice, welcome, welcome.buttons()[1])
+	ask := say(alice, "做变更备案的话要谁来验证")[0]
+	answer := press(alice, ask, ask.buttons()[3])[0]
+	fmt.Fprintf(&b, "👤 Alice taps [ %s ]\n", answer.buttons()[0])
+	h.api.push(h.api.tap(t, alice, answer, answer.buttons()[0]))
+	h.api.waitFor(t, "the vote", func() bool { return len(h.api.callsOf("editMessageReplyMarkup", alice.id)) == 1 })
+	acks := h.api.callsOf("answerCallbackQuery", 0)
+	fmt.Fprintf(&b, "   (toast) %s\n\n", acks[len(acks)-1].Fields["text"])
+
+	say(bob, "The ID is a Hong Kong permit, which 6 characters do I enter?")
+	w := say(bob, "/who")[0]
+	press(bob, w, w.buttons()[2])
+	say(carol, "短信核驗要在多久內完成？")
+
+	if *transcriptPath != "" {
+		if err := os.WriteFile(*transcriptPath, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Count(b.String(), "🤖") < 8 {
+		t.Errorf("transcript too short:\n%s", b.String())
+	}
+}
