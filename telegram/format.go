@@ -73,7 +73,8 @@ func split(text string, limit int, seps []string) []string {
 		}
 	}
 	for _, p := range pieces {
-		if escapedUnits(cur.String()+p) <= limit {
+		// A separator at the end of a part is trimmed, so it does not count.
+		if escapedUnits(strings.TrimRight(cur.String()+p, "\n ")) <= limit {
 			cur.WriteString(p)
 			continue
 		}

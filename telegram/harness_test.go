@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,12 +91,14 @@ func (c *clock) advance(d time.Duration) {
 var noLimits = sendLimits{global: rate.Inf, perChat: rate.Inf, perGroup: rate.Inf}
 
 type harness struct {
-	api    *fakeAPI
-	srv    *Server
-	logs   *syncBuffer
-	sleeps *sleeps
-	cancel context.CancelFunc
-	done   chan error
+	mu      sync.Mutex
+	handled map[int64]bool
+	api     *fakeAPI
+	srv     *Server
+	logs    *syncBuffer
+	sleeps  *sleeps
+	cancel  context.CancelFunc
+	done    chan error
 }
 
 type setup struct {
@@ -136,7 +138,13 @@ func start(t testing.TB, su setup) *harness {
 	}
 	srv.sleep = h.sleeps.sleep
 	srv.limits = noLimits
-	srv.handled = func(int64) { h.api.poke() }
+	h.handled = map[int64]bool{}
+	srv.handled = func(id int64) {
+		h.mu.Lock()
+		h.handled[id] = true
+		h.mu.Unlock()
+		h.api.poke()
+	}
 	if su.server != nil {
 		su.server(srv)
 	}
@@ -199,13 +207,14 @@ func (h *harness) quiet(t testing.TB) {
 	})
 }
 
-func contains2(haystack []string, needle string) bool {
-	for _, s := range haystack {
-		if strings.Contains(s, needle) {
-			return true
-		}
-	}
-	return false
+// waitHandled waits until the server is done with update id.
+func (h *harness) waitHandled(t testing.TB, id int64) {
+	t.Helper()
+	h.api.waitFor(t, fmt.Sprint("update ", id, " handled"), func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.handled[id]
+	})
 }
 
 type matrixRow = matrix.Row

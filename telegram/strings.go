@@ -49,7 +49,7 @@ type phrases struct {
 // data file is caught by the tests rather than by a customer.
 var (
 	textKeys = []string{"welcome", "commands_list", "ask_for_text", "flood", "apology", "feedback_up", "feedback_down",
-		"stale_button", "who_business", "who_subcase", "who_unavailable", "lang_pick", "lang_set_zh", "lang_set_en",
+		"stale_button", "lang_pick", "lang_set_zh", "lang_set_en",
 		"lang_set_auto", "unknown_command"}
 	buttonKeys = []string{"feedback_up", "feedback_down", "lang_zh", "lang_zh_hant", "lang_en", "lang_auto"}
 	topicKeys  = []string{"steps", "help"}

@@ -1,0 +1,391 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/beianbot/beianbot/bot"
+	"github.com/beianbot/beianbot/config"
+	"github.com/beianbot/beianbot/lang"
+	"github.com/go-telegram/bot/models"
+)
+
+func TestEscapeHTML(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"a < b > c & d", "a &lt; b &gt; c &amp; d"},
+		{`say "hi"`, "say &quot;hi&quot;"},
+		{`back\slash \n`, `back\slash \n`}, // the library's EscapeMarkdown misses \ ; HTML has nothing to escape there
+		{"<b>&amp;</b>", "&lt;b&gt;&amp;amp;&lt;/b&gt;"},
+		{"bad \xff utf8", "bad \uFFFD utf8"},
+	}
+	for _, tt := range tests {
+		got := escapeHTML(tt.in)
+		if got != tt.want {
+			t.Errorf("escapeHTML(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if plain, err := parseTelegramHTML(got); err != nil || plain != strings.ToValidUTF8(tt.in, "\uFFFD") {
+			t.Errorf("Telegram would read %q as %q (%v)", got, plain, err)
+		}
+	}
+}
+
+func TestUTF16Len(t *testing.T) {
+	for s, want := range map[string]int{"": 0, "abc": 3, "中文": 2, "😀": 2, "a😀中": 4} {
+		if got := utf16Len(s); got != want {
+			t.Errorf("utf16Len(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+func TestSplitText(t *testing.T) {
+	tests := []struct {
+		name  string
+		text  string
+		limit int
+		want  []string
+	}{
+		{"fits", "short", 10, []string{"short"}},
+		{"paragraphs", "aaaa\n\nbbbb\n\ncccc", 10, []string{"aaaa\n\nbbbb", "cccc"}},
+		{"lines when a paragraph is too long", "aaaa\nbbbb\ncccc", 9, []string{"aaaa\nbbbb", "cccc"}},
+		{"sentences", "第一句。第二句。第三句。", 8, []string{"第一句。第二句。", "第三句。"}},
+		{"words", "one two three four", 9, []string{"one two", "three", "four"}},
+		{"inside a word", "abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
+		{"surrogate pairs stay whole", "😀😀😀", 3, []string{"😀", "😀", "😀"}},
+		{"escaping counts", "<<<<", 8, []string{"<<", "<<"}},
+		{"blank parts dropped", "\n\na\n\n\n\n", 10, []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := splitText(tt.text, tt.limit)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("splitText(%q, %d) = %q, want %q", tt.text, tt.limit, got, tt.want)
+			}
+			for _, p := range got {
+				if n := utf16Len(escapeHTML(p)); n > tt.limit {
+					t.Errorf("part %q is %d units escaped, limit %d", p, n, tt.limit)
+				}
+			}
+		})
+	}
+}
+
+func TestLRU(t *testing.T) {
+	clk := &clock{now: time.Unix(0, 0)}
+	c := newLRU[int, string](3, time.Minute, clk.Now)
+	for i := range 5 {
+		c.Put(i, fmt.Sprint(i))
+	}
+	if c.Len() != 3 {
+		t.Fatalf("len %d, cap 3", c.Len())
+	}
+	if _, ok := c.Get(0); ok {
+		t.Error("oldest entry not evicted")
+	}
+	c.Get(2) // used: now the most recent
+	c.Put(5, "5")
+	if _, ok := c.Get(2); !ok {
+		t.Error("recently used entry evicted")
+	}
+	if _, ok := c.Get(3); ok {
+		t.Error("least recently used entry kept")
+	}
+	clk.advance(2 * time.Minute)
+	if _, ok := c.Get(2); ok {
+		t.Error("expired entry returned")
+	}
+	c.Put(6, "6") // evicts the expired ones
+	if c.Len() != 1 {
+		t.Errorf("expired entries kept: len %d", c.Len())
+	}
+	made := 0
+	for range 3 {
+		c.GetOrPut(7, func() string { made++; return "7" })
+	}
+	if made != 1 {
+		t.Errorf("GetOrPut made the value %d times", made)
+	}
+}
+
+func TestMemoryConversations(t *testing.T) {
+	m := NewMemoryConversations(2, time.Hour)
+	ctx := context.Background()
+	m.Save(ctx, 1, bot.Conversation{Lang: lang.EN})
+	m.Save(ctx, 2, bot.Conversation{}) // nothing to keep: takes no slot
+	m.Save(ctx, 3, bot.Conversation{LastTopic: "x"})
+	if m.Len() != 2 {
+		t.Errorf("len %d, want 2", m.Len())
+	}
+	if c, _ := m.Load(ctx, 1); c.Lang != lang.EN {
+		t.Errorf("Load(1) = %+v", c)
+	}
+	if c, _ := m.Load(ctx, 99); !reflect.ValueOf(c).IsZero() {
+		t.Errorf("Load of an unknown chat = %+v", c)
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct{ text, name, target, args string }{
+		{"/start", "start", "", ""},
+		{"/start how-to-verify", "start", "", "how-to-verify"},
+		{"/help@BeianBot", "help", "BeianBot", ""},
+		{"/HELP@beianbot  extra words ", "help", "beianbot", "extra words"},
+		{"/lang\nzh", "lang", "", "zh"},
+	}
+	for _, tt := range tests {
+		name, target, args, ok := parseCommand(tt.text)
+		if !ok || name != tt.name || target != tt.target || args != tt.args {
+			t.Errorf("parseCommand(%q) = %q %q %q %v", tt.text, name, target, args, ok)
+		}
+	}
+	for _, text := range []string{"", "hello /start", "/", "/start@", "/ start", "//start", "/start-now"} {
+		if name, _, _, ok := parseCommand(text); ok {
+			t.Errorf("parseCommand(%q) = %q, want no command", text, name)
+		}
+	}
+}
+
+func TestStripMention(t *testing.T) {
+	s := &Server{me: models.User{ID: 42, Username: "BeianBot"}}
+	tests := []struct {
+		text     string
+		entities []models.MessageEntity
+		want     string
+		found    bool
+	}{
+		{"@BeianBot 谁要核验", []models.MessageEntity{{Type: "mention", Offset: 0, Length: 9}}, "谁要核验", true},
+		// Offsets count UTF-16 units: the emoji is two.
+		{"😀 @beianbot hi", []models.MessageEntity{{Type: "mention", Offset: 3, Length: 9}}, "😀  hi", true},
+		{"@OtherBot hi", []models.MessageEntity{{Type: "mention", Offset: 0, Length: 9}}, "@OtherBot hi", false},
+		{"Beian help", []models.MessageEntity{{Type: "text_mention", Offset: 0, Length: 5, User: &models.User{ID: 42}}}, "help", true},
+		{"broken", []models.MessageEntity{{Type: "mention", Offset: 3, Length: 90}}, "broken", false},
+	}
+	for _, tt := range tests {
+		got, found := s.stripMention(tt.text, tt.entities)
+		if got != tt.want || found != tt.found {
+			t.Errorf("stripMention(%q) = %q %v, want %q %v", tt.text, got, found, tt.want, tt.found)
+		}
+	}
+}
+
+func TestCommandLang(t *testing.T) {
+	s := &Server{}
+	tests := []struct {
+		conv bot.Conversation
+		code string
+		l    lang.Lang
+		trad bool
+	}{
+		{bot.Conversation{}, "zh-hans", lang.ZH, false},
+		{bot.Conversation{}, "zh-hant", lang.ZH, true},
+		{bot.Conversation{}, "zh-HK", lang.ZH, true},
+		{bot.Conversation{}, "en", lang.EN, false},
+		{bot.Conversation{}, "ru", lang.EN, false},
+		{bot.Conversation{}, "", lang.ZH, false},
+		{bot.Conversation{LastLang: lang.EN}, "", lang.EN, false},
+		{bot.Conversation{LastLang: lang.EN}, "ru", lang.EN, false},
+		{bot.Conversation{Lang: lang.EN}, "zh-hans", lang.EN, false},
+		{bot.Conversation{Lang: lang.ZH, Traditional: true}, "en", lang.ZH, true},
+	}
+	for _, tt := range tests {
+		l, trad := s.commandLang(tt.conv, &models.User{LanguageCode: tt.code})
+		if l != tt.l || trad != tt.trad {
+			t.Errorf("commandLang(%+v, %q) = %s %v, want %s %v", tt.conv, tt.code, l, trad, tt.l, tt.trad)
+		}
+	}
+}
+
+func TestCallbackDataFits(t *testing.T) {
+	if _, ok := callbackData(cbTopic, "zht", strings.Repeat("x", 60)); ok {
+		t.Error("over-long data accepted")
+	}
+	if _, ok := callbackData(cbTopic, "a:b"); ok {
+		t.Error("a field with the separator accepted")
+	}
+	// Every ask-back button the table can produce fits, in every language.
+	h := &Server{engine: engineForTest(t)}
+	table := h.engine.Matrix()
+	var clarifies []*bot.Clarify
+	all := &bot.Clarify{Question: "?"}
+	for _, b := range table.Businesses() {
+		all.Options = append(all.Options, bot.Option{Business: b, Label: b})
+		c := &bot.Clarify{Question: b}
+		for _, r := range table.RowsOf(b) {
+			c.Options = append(c.Options, bot.Option{Business: b, Subcase: r.Subcase, Label: r.Label(lang.EN)})
+		}
+		clarifies = append(clarifies, c)
+	}
+	for _, c := range append(clarifies, all) {
+		for _, row := range h.optionButtons(c, "zht") {
+			for _, b := range row {
+				if len(b.CallbackData) > maxCallbackData || len(parseCallback(b.CallbackData).args) < 4 {
+					t.Errorf("button %q has data %q", b.Text, b.CallbackData)
+				}
+			}
+		}
+	}
+}
+
+func TestStringsFile(t *testing.T) {
+	p, err := loadPhrases(stringsYAML)
+	if err != nil {
+		t.Fatalf("strings.yaml: %v", err)
+	}
+	if got := p.text("stale_button", lang.ZH, true); got != "這個按鈕已過期，請重新提問。" {
+		t.Errorf("Traditional = %q", got)
+	}
+	p.Text["x"] = bilingual{ZH: "{n} 条", EN: "{n} items"}
+	if got := p.text("x", lang.EN, false, "n", "3"); got != "3 items" {
+		t.Errorf("placeholder = %q", got)
+	}
+	// Broken variants of the file must be refused.
+	good := string(stringsYAML)
+	tests := []struct{ name, from, to, want string }{
+		{"missing text", "  flood:\n", "  floodx:\n", "text.flood: missing"},
+		{"missing en", "    en: I can only read text.", "    xx: I can only read text.", "field xx not found"},
+		{"placeholder mismatch", "    en: I don't know that command.", "    en: I don't know {that} command.", "different {placeholders}"},
+		{"unequal examples", "    - Who has to do the SMS verification?\n", "", "same number"},
+		{"bad command", "  - command: who\n", "  - command: Who\n", "not a valid command name"},
+		{"bad topic", "  steps: how-to-verify", "  steps: how to verify", "topics.steps"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(good, tt.from) {
+				t.Fatalf("strings.yaml no longer contains %q", tt.from)
+			}
+			_, err := loadPhrases([]byte(strings.Replace(good, tt.from, tt.to, 1)))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestWatermark(t *testing.T) {
+	w := newWatermark(10)
+	for _, id := range []int64{11, 12, 13} {
+		w.begin(id)
+	}
+	if mark, moved := w.end(12); moved || mark != 10 {
+		t.Errorf("end(12) with 11 in flight = %d %v", mark, moved)
+	}
+	if mark, moved := w.end(11); !moved || mark != 12 {
+		t.Errorf("end(11) = %d %v, want 12", mark, moved)
+	}
+	if mark, _ := w.end(13); mark != 13 {
+		t.Errorf("end(13) = %d", mark)
+	}
+	if mark, _ := w.end(20); mark != 20 { // skipped without being begun
+		t.Errorf("end(20) = %d", mark)
+	}
+}
+
+func TestDispatcher(t *testing.T) {
+	ctx := context.Background()
+	d := newDispatcher(ctx, 4, 8)
+	var mu sync.Mutex
+	got := map[int64][]int{}
+	running, maxRunning := map[int64]int{}, 0
+	for i := range 50 {
+		chat := int64(i % 5)
+		err := d.submit(ctx, &job{chat: chat, run: func(context.Context) {
+			mu.Lock()
+			running[chat]++
+			maxRunning = max(maxRunning, running[chat])
+			got[chat] = append(got[chat], i)
+			mu.Unlock()
+			time.Sleep(time.Millisecond) // widen the window for overlap within a chat
+			mu.Lock()
+			running[chat]--
+			mu.Unlock()
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if maxRunning != 1 {
+		t.Errorf("a chat ran %d jobs at once", maxRunning)
+	}
+	for chat, seq := range got {
+		for k := 1; k < len(seq); k++ {
+			if seq[k] < seq[k-1] {
+				t.Errorf("chat %d ran out of order: %v", chat, seq)
+			}
+		}
+		if len(seq) != 10 {
+			t.Errorf("chat %d ran %d jobs, want 10", chat, len(seq))
+		}
+	}
+	if err := d.submit(ctx, &job{run: func(context.Context) {}}); !errors.Is(err, errClosed) {
+		t.Errorf("submit after close = %v", err)
+	}
+}
+
+func TestDispatcherBlocksWhenFull(t *testing.T) {
+	ctx := context.Background()
+	d := newDispatcher(ctx, 1, 2)
+	release := make(chan struct{})
+	for range 2 {
+		d.submit(ctx, &job{chat: 1, run: func(context.Context) { <-release }})
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := d.submit(short, &job{chat: 2, run: func(context.Context) {}}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("submit to a full queue = %v, want it to wait", err)
+	}
+	close(release)
+	d.close(ctx)
+}
+
+func TestMetricsFormat(t *testing.T) {
+	m := newMetrics()
+	m.inc("beianbot_telegram_replies_total", "topic", `we"ird\`, "lang", "zh")
+	m.observe(30 * time.Millisecond)
+	var b strings.Builder
+	m.write(&b)
+	for _, want := range []string{
+		`beianbot_telegram_replies_total{topic="we\"ird\\",lang="zh"} 1`,
+		`beianbot_telegram_reply_seconds_bucket{le="0.025"} 0`,
+		`beianbot_telegram_reply_seconds_bucket{le="0.05"} 1`,
+		`beianbot_telegram_reply_seconds_bucket{le="+Inf"} 1`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("exposition lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestConfigChecks(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*config.Telegram)
+		want string
+	}{
+		{"api url", func(c *config.Telegram) { c.APIURL = "ftp://x" }, "telegram.api_url"},
+		{"mode", func(c *config.Telegram) { c.Mode = "push" }, "telegram.mode"},
+		{"webhook url", func(c *config.Telegram) { c.Mode = "webhook"; c.Webhook.PublicURL = "" }, "public_url"},
+		{"secret", func(c *config.Telegram) {
+			c.Mode, c.Webhook.PublicURL, c.Webhook.SecretToken = "webhook", "https://x.test/", "has spaces"
+		}, "secret_token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig("http://127.0.0.1:1")
+			tt.edit(&cfg)
+			_, err := newServer(cfg, echo(t))
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want a ConfigError about %s", err, tt.want)
+			}
+		})
+	}
+}
