@@ -1,0 +1,365 @@
+package bot
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/beianbot/beianbot/knowledge"
+	"github.com/beianbot/beianbot/lang"
+)
+
+var (
+	engineOnce sync.Once
+	sharedEng  *Engine
+	engineErr  error
+)
+
+// testEngine builds the engine from the embedded data once for all tests.
+func testEngine(t testing.TB) *Engine {
+	t.Helper()
+	engineOnce.Do(func() { sharedEng, engineErr = New(context.Background(), Options{}) })
+	if engineErr != nil {
+		t.Fatal(engineErr)
+	}
+	return sharedEng
+}
+
+// Every row of the table, named by its own labels in Chinese, Traditional
+// Chinese and English, gets exactly that row's verdict (or, where the label
+// also fits a row that agrees, the same verdict).
+func TestEveryMatrixRow(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	for _, row := range e.Matrix().Rows() {
+		for _, q := range []struct {
+			text string
+			lang lang.Lang
+		}{
+			{row.Label(lang.ZH) + " 需要谁做短信核验？", lang.ZH},
+			{lang.ToTraditional(row.Label(lang.ZH)) + " 要邊個做短信核驗？", lang.ZH},
+			{"who needs to verify for " + row.Label(lang.EN) + "?", lang.EN},
+		} {
+			r := e.Reply(ctx, &Conversation{}, q.text)
+			if r.Topic != TopicWhoVerifies || r.Matrix == nil {
+				t.Errorf("%q: topic %s, clarify %v, want a verdict", q.text, r.Topic, r.Clarify != nil)
+				continue
+			}
+			if r.Matrix.Principal != row.Principal || r.Matrix.Website != row.Website {
+				t.Errorf("%q: principal=%v website=%v, want %v %v", q.text, r.Matrix.Principal, r.Matrix.Website, row.Principal, row.Website)
+			}
+			if !slices.Contains(r.Matrix.Cases, Case{Business: row.Business, Subcase: row.Subcase}) {
+				t.Errorf("%q: cases %v do not include %s/%s", q.text, r.Matrix.Cases, row.Business, row.Subcase)
+			}
+			if r.Lang != q.lang {
+				t.Errorf("%q: language %s, want %s", q.text, r.Lang, q.lang)
+			}
+			if (row.Principal || row.Website) && !strings.Contains(r.Text, "24") {
+				t.Errorf("%q: the verdict does not state the 24-hour rule:\n%s", q.text, r.Text)
+			}
+		}
+	}
+}
+
+// Words that fit rows which disagree get an ask-back listing exactly those
+// rows; the answer to it (by number or by name) gives that row's verdict.
+func TestAskBack(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	table := e.Matrix()
+	for _, business := range table.Businesses() {
+		rows := table.RowsOf(business)
+		if agree(rows) {
+			continue
+		}
+		for i, row := range rows {
+			for _, answer := range []string{
+				[]string{"1", "2", "3", "4"}[i],
+				row.Subcase,
+			} {
+				conv := &Conversation{}
+				r := e.Reply(ctx, conv, business+" 谁需要核验")
+				if r.Clarify == nil || r.Matrix != nil {
+					t.Fatalf("%s: want an ask-back, got topic %s matrix %v", business, r.Topic, r.Matrix)
+				}
+				if len(r.Clarify.Options) != len(rows) {
+					t.Fatalf("%s: %d options, want %d", business, len(r.Clarify.Options), len(rows))
+				}
+				r = e.Reply(ctx, conv, answer)
+				if r.Matrix == nil || r.Matrix.Principal != row.Principal || r.Matrix.Website != row.Website {
+					t.Errorf("%s, then %q: got %+v, want %s/%s %v %v", business, answer, r.Matrix, row.Business, row.Subcase, row.Principal, row.Website)
+				}
+				if conv.Pending != nil {
+					t.Errorf("%s, then %q: ask-back still pending", business, answer)
+				}
+			}
+		}
+	}
+}
+
+func TestAskBackDroppedByNewQuestion(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	conv := &Conversation{}
+	if r := e.Reply(ctx, conv, "变更主体要谁核验"); r.Clarify == nil {
+		t.Fatalf("want an ask-back, got %s", r.Topic)
+	}
+	r := e.Reply(ctx, conv, "该条验证库里找不到记录")
+	if r.Topic != "no-record-found" || conv.Pending != nil {
+		t.Errorf("topic %s, pending %v; want no-record-found and no pending ask-back", r.Topic, conv.Pending)
+	}
+	// A number now means nothing: it must not pick an option of the dropped question.
+	if r := e.Reply(ctx, conv, "1"); r.Matrix != nil {
+		t.Errorf("stale option answered: %+v", r.Matrix)
+	}
+}
+
+func TestNoFilingTypeAsksWhichOne(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	conv := &Conversation{}
+	r := e.Reply(ctx, conv, "谁需要做短信核验？")
+	if r.Clarify == nil || len(r.Clarify.Options) != len(e.Matrix().Businesses()) {
+		t.Fatalf("want an ask-back over every filing type, got %+v", r.Clarify)
+	}
+	// Choosing 变更备案 asks for its subcase; choosing the subcase answers.
+	i := slices.IndexFunc(r.Clarify.Options, func(o Option) bool { return o.Business == "变更备案" })
+	r = e.Choose(ctx, conv, i)
+	if r.Clarify == nil || len(r.Clarify.Options) != 4 {
+		t.Fatalf("变更备案: want 4 subcases, got %+v", r.Clarify)
+	}
+	r = e.Reply(ctx, conv, "仅接入变更")
+	if r.Matrix == nil || r.Matrix.Principal || r.Matrix.Website {
+		t.Fatalf("仅接入变更: want nobody verifies, got %+v", r.Matrix)
+	}
+}
+
+func TestChooseStaleOption(t *testing.T) {
+	e := testEngine(t)
+	r := e.Choose(context.Background(), &Conversation{}, 3)
+	if r.Matrix != nil || r.Clarify == nil {
+		t.Errorf("a tap with nothing pending must ask afresh, got %+v", r)
+	}
+}
+
+func TestWho(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	for _, row := range e.Matrix().Rows() {
+		r := e.Who(ctx, &Conversation{}, row.Business, row.Subcase, lang.EN)
+		if r.Matrix == nil || r.Matrix.Principal != row.Principal || r.Matrix.Website != row.Website || r.Lang != lang.EN {
+			t.Errorf("Who(%s, %s): %+v", row.Business, row.Subcase, r.Matrix)
+		}
+	}
+	if r := e.Who(ctx, &Conversation{}, "变更主体", "", lang.ZH); r.Clarify == nil {
+		t.Error("Who(变更主体) without subcase must ask back")
+	}
+}
+
+func TestPastedMIITMessages(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	for _, m := range e.Knowledge().Messages() {
+		for _, q := range []string{
+			m.Text,
+			"系统提示：" + m.Text + "，怎么办",
+			strings.NewReplacer("，", ",", "。", ".").Replace(m.Text),
+			lang.ToTraditional(m.Text),
+		} {
+			r := e.Reply(ctx, &Conversation{}, q)
+			if r.Topic != m.TopicID {
+				t.Errorf("%q: topic %s, want %s", q, r.Topic, m.TopicID)
+			}
+		}
+		r := e.Reply(ctx, &Conversation{}, "it says "+m.Text+" what should i do")
+		if r.Topic != m.TopicID || r.Lang != lang.EN {
+			t.Errorf("English around %q: topic %s lang %s", m.Text, r.Topic, r.Lang)
+		}
+	}
+}
+
+func TestLanguage(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	tests := []struct {
+		q           string
+		lang        lang.Lang
+		traditional bool
+	}{
+		{"收不到核验短信怎么办", lang.ZH, false},
+		{"收唔到核驗短信點算", lang.ZH, true},
+		{"I didn't get the verification SMS", lang.EN, false},
+		{"新增接入 who needs to verify", lang.EN, false},
+		{"new access 谁要核验", lang.ZH, false},
+	}
+	for _, tc := range tests {
+		r := e.Reply(ctx, &Conversation{}, tc.q)
+		if r.Lang != tc.lang || r.Traditional != tc.traditional {
+			t.Errorf("%q: lang %s traditional %v, want %s %v", tc.q, r.Lang, r.Traditional, tc.lang, tc.traditional)
+		}
+		if tc.traditional && lang.ToSimplified(r.Text) == r.Text {
+			t.Errorf("%q: reply is not in Traditional characters:\n%s", tc.q, r.Text)
+		}
+	}
+	// A pinned language wins over the message's.
+	r := e.Reply(ctx, &Conversation{Lang: lang.EN}, "收不到核验短信怎么办")
+	if r.Lang != lang.EN {
+		t.Errorf("pinned en: got %s", r.Lang)
+	}
+}
+
+// Traditional replies keep MIIT's messages as the site shows them.
+func TestTraditionalKeepsMIITMessages(t *testing.T) {
+	e := testEngine(t)
+	for _, m := range e.Knowledge().Messages() {
+		r := e.Topic(context.Background(), &Conversation{Lang: lang.ZH, Traditional: true}, m.TopicID, "")
+		if !r.Traditional || !strings.Contains(r.Text, m.Text) {
+			t.Errorf("%s: Traditional reply lost the exact message %q:\n%s", m.TopicID, m.Text, r.Text)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	inputs := map[string]string{
+		"empty":        "",
+		"whitespace":   " \t\n ",
+		"huge":         strings.Repeat("收不到短信", 4000),
+		"NUL":          "收不到\x00短信\x00",
+		"invalid UTF8": "\xff\xfe\xfd 短信 \xc3\x28",
+		"binary":       string([]byte{0, 1, 2, 3, 0x89, 'P', 'N', 'G', 0xff}),
+		"emoji only":   "🙂🙂🙂",
+		"punctuation":  "？？？!!!",
+	}
+	for name, in := range inputs {
+		r := e.Reply(ctx, &Conversation{}, in)
+		if strings.TrimSpace(r.Text) == "" || r.Topic == "" {
+			t.Errorf("%s: empty reply %+v", name, r)
+		}
+		if !utf8.ValidString(r.Text) || !utf8.ValidString(r.Question) || strings.ContainsRune(r.Question, 0) {
+			t.Errorf("%s: reply carries invalid text", name)
+		}
+		if _, ok := e.Knowledge().Topic(r.Topic); !ok {
+			t.Errorf("%s: topic %q is not a knowledge-base topic", name, r.Topic)
+		}
+	}
+	if r := e.Reply(ctx, &Conversation{}, strings.Repeat("收不到短信", 4000)); !strings.Contains(r.Text, "2000") {
+		t.Errorf("a truncated message must say so:\n%s", r.Text)
+	}
+}
+
+func TestUnknownOffersHuman(t *testing.T) {
+	e := testEngine(t)
+	r := e.Reply(context.Background(), &Conversation{}, "qwertyuiop asdfghjkl")
+	if r.Topic != TopicUnknown || !r.Handoff {
+		t.Errorf("gibberish: topic %s handoff %v", r.Topic, r.Handoff)
+	}
+	if !strings.Contains(r.Text, knowledge.DefaultProvider().Support.EN) {
+		t.Errorf("unknown reply does not name the support team:\n%s", r.Text)
+	}
+}
+
+func TestProviderNames(t *testing.T) {
+	p := knowledge.Provider{
+		Name:         knowledge.Text{ZH: "示例云", EN: "ExampleCloud"},
+		FilingSystem: knowledge.Text{ZH: "示例云备案平台", EN: "ExampleCloud's filing console"},
+		Support:      knowledge.Text{ZH: "示例云备案专员", EN: "ExampleCloud's filing desk"},
+	}
+	e, err := New(context.Background(), Options{Provider: &p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	r := e.Topic(context.Background(), &Conversation{}, "no-application-to-resend", lang.EN)
+	if !strings.Contains(r.Text, "ExampleCloud's filing desk") || strings.Contains(r.Text, "QingCloud") {
+		t.Errorf("provider names not applied:\n%s", r.Text)
+	}
+}
+
+// recorder is a Rephraser that remembers what it was asked and rewrites
+// nothing; the HTTP client behind the real one is tested in package rephrase.
+type recorder struct {
+	mu     sync.Mutex
+	topics []string
+}
+
+func (r *recorder) Rephrase(_ context.Context, req RephraseRequest) RephraseResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.topics = append(r.topics, req.Topic)
+	return RephraseResult{Text: "REPHRASED " + req.Answer, Accepted: true, Verdict: "accepted"}
+}
+
+func TestRephraseNeverTouchesTableOrUnknown(t *testing.T) {
+	rec := &recorder{}
+	e, err := New(context.Background(), Options{Rephraser: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	for _, q := range []string{"新增接入谁要核验", "变更备案谁要核验", "谁需要核验", "qwertyuiop asdfghjkl"} {
+		r := e.Reply(ctx, &Conversation{}, q)
+		if strings.HasPrefix(r.Text, "REPHRASED") || r.Rephrase != nil {
+			t.Errorf("%q (%s) was rephrased", q, r.Topic)
+		}
+	}
+	if len(rec.topics) != 0 {
+		t.Errorf("rephraser was asked about %v", rec.topics)
+	}
+	r := e.Reply(ctx, &Conversation{}, "收不到核验短信怎么办")
+	if !strings.HasPrefix(r.Text, "REPHRASED") || r.Original == "" || strings.HasPrefix(r.Original, "REPHRASED") {
+		t.Errorf("FAQ answer not rephrased or original lost: %+v", r)
+	}
+}
+
+func FuzzReply(f *testing.F) {
+	for _, s := range []string{"", "2", "变更备案", "新增接入 who", "该条验证库里找不到记录", "\xff", "第3个", "收唔到短信"} {
+		f.Add(s)
+	}
+	e := testEngine(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		conv := &Conversation{}
+		for i := 0; i < 2; i++ { // twice: the second turn meets any pending state
+			r := e.Reply(context.Background(), conv, s)
+			if strings.TrimSpace(r.Text) == "" {
+				t.Fatalf("%q: empty reply", s)
+			}
+			if r.Matrix != nil && r.Clarify != nil {
+				t.Fatalf("%q: both a verdict and an ask-back", s)
+			}
+		}
+	})
+}
+
+// The table answers in the engine agree with the table itself: a check that
+// rendering never flips a yes and a no.
+func TestRenderedVerdictText(t *testing.T) {
+	e := testEngine(t)
+	for _, row := range e.Matrix().Rows() {
+		r := e.Who(context.Background(), &Conversation{}, row.Business, row.Subcase, lang.ZH)
+		for _, role := range []struct {
+			name string
+			must bool
+		}{{"主体负责人", row.Principal}, {"网站负责人", row.Website}} {
+			line := lineWith(r.Text, role.name)
+			if got := strings.Contains(line, "需要短信核验"); got != role.must {
+				t.Errorf("%s/%s: line %q says must=%v, table says %v", row.Business, row.Subcase, line, got, role.must)
+			}
+		}
+	}
+}
+
+func lineWith(text, word string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, word) {
+			return l
+		}
+	}
+	return ""
+}
+
