@@ -35,6 +35,7 @@ type fakeAPI struct {
 	nextID    int64
 	maxID     int64 // highest update_id pushed
 	calls     []apiCall
+	sentTo    map[string][]apiCall // delivered messages by chat_id
 	script    map[string][]scripted
 	msgIDs    map[int64]int
 	sentMsgs  map[string]map[string]any // "chat/message_id" → the message as sent
@@ -77,7 +78,7 @@ const fakeToken = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
 func newFakeAPI(t testing.TB) *fakeAPI {
 	f := &fakeAPI{
 		t: t, token: fakeToken, changed: make(chan struct{}), nextID: 1000,
-		script: map[string][]scripted{}, msgIDs: map[int64]int{}, sentMsgs: map[string]map[string]any{},
+		script: map[string][]scripted{}, sentTo: map[string][]apiCall{}, msgIDs: map[int64]int{}, sentMsgs: map[string]map[string]any{},
 		chatTypes: map[int64]string{}, callbacks: map[string]int{}, delivered: map[int64]time.Time{},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -260,6 +261,9 @@ func (f *fakeAPI) record(c apiCall, status int) {
 	defer f.mu.Unlock()
 	c.Status = status
 	f.calls = append(f.calls, c)
+	if c.Method == "sendMessage" && status == 200 {
+		f.sentTo[c.Fields["chat_id"]] = append(f.sentTo[c.Fields["chat_id"]], c)
+	}
 	f.wake()
 }
 
@@ -272,6 +276,7 @@ func (f *fakeAPI) getUpdates(w http.ResponseWriter, r *http.Request, call apiCal
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
+	f.record(call, 200) // on arrival: tests wait for polls to begin
 	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
 	defer deadline.Stop()
 	for {
@@ -296,7 +301,6 @@ func (f *fakeAPI) getUpdates(w http.ResponseWriter, r *http.Request, call apiCal
 		changed := f.changed
 		f.mu.Unlock()
 		if len(out) > 0 || timeout == 0 {
-			f.record(call, 200)
 			if out == nil {
 				out = []json.RawMessage{}
 			}
@@ -556,15 +560,20 @@ func (f *fakeAPI) callsOf(method string, chat int64) []apiCall {
 	return out
 }
 
-// sent returns the messages delivered to chat, in order.
+// sent returns the messages delivered to chat, in order (all chats when chat is 0).
 func (f *fakeAPI) sent(chat int64) []apiCall {
-	var out []apiCall
-	for _, c := range f.callsOf("sendMessage", chat) {
-		if c.Status == 200 {
-			out = append(out, c)
+	if chat == 0 {
+		var out []apiCall
+		for _, c := range f.callsOf("sendMessage", 0) {
+			if c.Status == 200 {
+				out = append(out, c)
+			}
 		}
+		return out
 	}
-	return out
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]apiCall(nil), f.sentTo[fmt.Sprint(chat)]...)
 }
 
 // waitSent waits until chat has received n messages and returns them.
