@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs the command as main would, with stdin, and returns exit code,
+// stdout and stderr.
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+type jsonReply struct {
+	Question string `json:"question"`
+	Lang     string `json:"lang"`
+	Topic    string `json:"topic"`
+	Answer   string `json:"answer"`
+	Matrix   *struct {
+		Principal bool `json:"principal"`
+		Website   bool `json:"website"`
+		Cases     []struct {
+			Business string `json:"business"`
+			Subcase  string `json:"subcase"`
+		} `json:"cases"`
+	} `json:"matrix"`
+	Clarify *struct {
+		Question string `json:"question"`
+		Options  []struct {
+			Business, Subcase, Label string
+		} `json:"options"`
+	} `json:"clarify"`
+	Handoff *bool `json:"handoff"`
+}
+
+func decodeLines(t *testing.T, out string) []jsonReply {
+	t.Helper()
+	var rs []jsonReply
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		var r jsonReply
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("not one JSON object per line: %q: %v", line, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+func TestAskJSONContract(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "ask", "--json", "变更主体 不涉及变更省份 谁要核验", "变更备案谁要核验", "how do I verify")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rs := decodeLines(t, out)
+	if len(rs) != 3 {
+		t.Fatalf("%d replies, want 3", len(rs))
+	}
+	m := rs[0].Matrix
+	if rs[0].Topic != "who-verifies" || m == nil || !m.Principal || m.Website || len(m.Cases) != 1 ||
+		m.Cases[0].Business != "变更主体" || m.Cases[0].Subcase != "不涉及变更省份" || rs[0].Clarify != nil {
+		t.Errorf("verdict reply: %+v", rs[0])
+	}
+	if rs[1].Clarify == nil || len(rs[1].Clarify.Options) != 4 || rs[1].Matrix != nil {
+		t.Errorf("ask-back reply: %+v", rs[1])
+	}
+	if rs[2].Topic != "how-to-verify" || rs[2].Lang != "en" || rs[2].Handoff == nil || *rs[2].Handoff {
+		t.Errorf("FAQ reply: %+v", rs[2])
+	}
+	if strings.Contains(out, `"explain"`) {
+		t.Error("explain must only appear with --explain")
+	}
+}
+
+// Every input line gets exactly one reply, whatever it holds.
+func TestAskStdinBadLines(t *testing.T) {
+	lines := []string{"", "   ", strings.Repeat("短信", 10000), "a\x00b", "\xff\xfe", "收不到短信", "2"}
+	code, out, errOut := runCLI(t, strings.Join(lines, "\n")+"\n", "ask", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if rs := decodeLines(t, out); len(rs) != len(lines) {
+		t.Fatalf("%d replies for %d lines", len(rs), len(lines))
+	}
+}
+
+func TestChatPiped(t *testing.T) {
+	code, out, errOut := runCLI(t, "变更主体要谁核验\n2\n", "chat", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rs := decodeLines(t, out)
+	if len(rs) != 2 || rs[0].Clarify == nil || rs[1].Matrix == nil || rs[1].Matrix.Principal || rs[1].Matrix.Website {
+		t.Fatalf("dialog: %+v", rs)
+	}
+}
+
+func TestMatrixJSON(t *testing.T) {
+	code, out, _ := runCLI(t, "", "matrix", "--json")
+	if code != 0 {
+		t.Fatal("exit", code)
+	}
+	var rows []struct {
+		Business, Subcase  string
+		Principal, Website bool
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 16 || rows[0].Business != "首次备案" || rows[15].Business != "取消接入" || rows[15].Subcase != "接入商发起" {
+		t.Errorf("rows: %+v", rows)
+	}
+}
+
+func TestMatrixText(t *testing.T) {
+	for _, l := range []string{"zh", "en"} {
+		code, out, _ := runCLI(t, "", "matrix", "--lang", l)
+		if code != 0 || strings.Count(out, "\n") < 18 {
+			t.Errorf("%s: exit %d:\n%s", l, code, out)
+		}
+	}
+}
+
+func TestKBLint(t *testing.T) {
+	if code, out, _ := runCLI(t, "", "kb", "lint"); code != 0 || !strings.Contains(out, "0 errors") {
+		t.Errorf("embedded: exit %d\n%s", code, out)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "deadline.yaml"), []byte("id: deadline\ncolour: red\n"), 0o644)
+	code, out, _ := runCLI(t, "", "kb", "lint", dir)
+	if code != 1 || !strings.Contains(out, "deadline.yaml") || !strings.Contains(out, "colour") {
+		t.Errorf("broken dir: exit %d\n%s", code, out)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("telegram:\n  mode: polling\n  colour: red\n"), 0o644)
+	code, _, errOut := runCLI(t, "", "ask", "--config", bad, "hi")
+	if code != 2 || !strings.Contains(errOut, "bad.yaml") || !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "colour") {
+		t.Errorf("unknown key: exit %d: %s", code, errOut)
+	}
+	os.WriteFile(bad, []byte("telegram: [\n"), 0o644)
+	if code, _, errOut := runCLI(t, "", "matrix", "--config="+bad); code != 2 || !strings.Contains(errOut, "bad.yaml") {
+		t.Errorf("syntax error: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "ask", "--config", filepath.Join(dir, "missing.yaml"), "hi"); code != 2 || !strings.Contains(errOut, "missing.yaml") {
+		t.Errorf("missing file: exit %d: %s", code, errOut)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if code, _, errOut := runCLI(t, "", "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, "", "ask", "--lang", "fr", "hi"); code != 2 {
+		t.Errorf("--lang fr: exit %d", code)
+	}
+	if code, out, _ := runCLI(t, "", "help"); code != 0 || !strings.Contains(out, "beianbot ask") {
+		t.Errorf("help: exit %d", code)
+	}
+}
+
+func TestEvalCommand(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "eval", "--min", "0", "../../eval/testdata/small.yaml")
+	// The file holds a deliberately wrong verdict: eval must fail on it.
+	if code != 1 || !strings.Contains(errOut, "wrong who-must-verify") || !strings.Contains(out, "accuracy 50.0%") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
