@@ -106,7 +106,12 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	slog.Info("database ready", "path", path, "created", created, "schema_from", from, "schema", to)
+	// Say so when something happened to the file; stay quiet otherwise (report, purge).
+	level := slog.LevelDebug
+	if created || from != to {
+		level = slog.LevelInfo
+	}
+	slog.Log(ctx, level, "database ready", "path", path, "created", created, "schema_from", from, "schema", to)
 	return s, nil
 }
 
