@@ -289,6 +289,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	if err != nil {
 		e.log.WarnContext(ctx, "index search failed", "err", err)
 	}
+	hits = e.admitted(t.raw, hits)
 	explain := &Explain{Hits: toHits(hits), Matrix: spans(match)}
 	if len(match.Rows) > 0 {
 		switch {
@@ -326,12 +327,15 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	return e.unknownReply(conv, t, hits, explain)
 }
 
-// otherTopicWins is true when the index is confident the message is about a
-// topic other than who-verifies ("变更备案时收不到短信" names a filing type
-// but asks about a missing SMS).
-func (e *Engine) otherTopicWins(hits []index.Hit) bool {
-	topic, ok, _ := e.decide(hits)
-	return ok && topic != TopicWhoVerifies && topic != TopicGreeting
+// admitted drops the hits of topics whose required terms the message lacks.
+func (e *Engine) admitted(text string, hits []index.Hit) []index.Hit {
+	out := hits[:0:0]
+	for _, h := range hits {
+		if topic, ok := e.kb.Topic(h.Topic); ok && topic.Admits(text) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // decide trusts the index's top topic when it scores high enough and leads

@@ -4,6 +4,7 @@ package index
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,7 +17,10 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -37,8 +41,17 @@ const (
 	fieldAnswerEN   = "a_en"
 
 	analyzerZH = "beianbot_zh"
-	analyzerEN = en.AnalyzerName
+	analyzerEN = "beianbot_en"
+	// analyzerRaw keeps English words as typed (no stemming), for typo
+	// matching: edit distance between misspelt stems misleads.
+	analyzerRaw = "beianbot_en_raw"
+	rawSuffix   = "_raw"
 )
+
+// stopEN is the English stop list; see the file for why it is short.
+//
+//go:embed stop_en.txt
+var stopEN string
 
 // Query-time weights: a customer's question resembles other customers'
 // questions more than it resembles our answers.
@@ -67,9 +80,9 @@ type Index struct {
 	idx       bleve.Index
 	buildTime time.Duration
 	docs      int
-	enAn      analysis.Analyzer
-	// vocabEN holds every English term indexed; only words outside it get a
-	// typo-tolerant query, since a known word needs none.
+	rawAn     analysis.Analyzer
+	// vocabEN holds every English word indexed, unstemmed; only words outside
+	// it get a typo-tolerant query, since a known word needs none.
 	vocabEN map[string]bool
 }
 
@@ -143,20 +156,20 @@ func Build(ctx context.Context, kb *knowledge.Base) (*Index, error) {
 		idx.Close()
 		return nil, fmt.Errorf("index knowledge base: %w", err)
 	}
-	enAn := idx.Mapping().AnalyzerNamed(analyzerEN)
-	if enAn == nil {
+	rawAn := idx.Mapping().AnalyzerNamed(analyzerRaw)
+	if rawAn == nil {
 		idx.Close()
-		return nil, fmt.Errorf("index: analyzer %s missing", analyzerEN)
+		return nil, fmt.Errorf("index: analyzer %s missing", analyzerRaw)
 	}
 	vocab := map[string]bool{}
 	for _, t := range kb.Topics() {
 		for _, q := range append(append([]string{t.Title.EN, t.Answer.EN}, t.Examples.EN...), t.Keywords.EN...) {
-			for _, tok := range enAn.Analyze([]byte(lang.Normalize(q))) {
+			for _, tok := range rawAn.Analyze([]byte(lang.Normalize(q))) {
 				vocab[string(tok.Term)] = true
 			}
 		}
 	}
-	return &Index{idx: idx, buildTime: time.Since(start), docs: n, enAn: enAn, vocabEN: vocab}, nil
+	return &Index{idx: idx, buildTime: time.Since(start), docs: n, rawAn: rawAn, vocabEN: vocab}, nil
 }
 
 func newMapping() (*mapping.IndexMappingImpl, error) {
@@ -177,6 +190,38 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, err
 	}
+	var stops []interface{}
+	for _, line := range strings.Split(stopEN, "\n") {
+		if w := strings.TrimSpace(line); w != "" && !strings.HasPrefix(w, "#") {
+			stops = append(stops, w)
+		}
+	}
+	if err := m.AddCustomTokenMap("beianbot_stop_en", map[string]interface{}{
+		"type":   tokenmap.Name,
+		"tokens": stops,
+	}); err != nil {
+		return nil, err
+	}
+	if err := m.AddCustomTokenFilter("beianbot_stop_en", map[string]interface{}{
+		"type":           stop.Name,
+		"stop_token_map": "beianbot_stop_en",
+	}); err != nil {
+		return nil, err
+	}
+	if err := m.AddCustomAnalyzer(analyzerEN, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{en.PossessiveName, lowercase.Name, "beianbot_stop_en", porter.Name},
+	}); err != nil {
+		return nil, err
+	}
+	if err := m.AddCustomAnalyzer(analyzerRaw, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{en.PossessiveName, lowercase.Name, "beianbot_stop_en"},
+	}); err != nil {
+		return nil, err
+	}
 	textField := func(analyzer string) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzer
@@ -193,9 +238,12 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	for _, f := range []string{fieldQuestionZH, fieldKeywordZH, fieldAnswerZH} {
 		dm.AddFieldMappingsAt(f, textField(analyzerZH))
 	}
-	for _, f := range []string{fieldQuestionEN, fieldKeywordEN, fieldAnswerEN} {
-		dm.AddFieldMappingsAt(f, textField(analyzerEN))
+	for _, f := range []string{fieldQuestionEN, fieldKeywordEN} {
+		raw := textField(analyzerRaw)
+		raw.Name = f + rawSuffix
+		dm.AddFieldMappingsAt(f, textField(analyzerEN), raw)
 	}
+	dm.AddFieldMappingsAt(fieldAnswerEN, textField(analyzerEN))
 	m.DefaultMapping = dm
 	m.DefaultAnalyzer = analyzerZH
 	return m, nil
@@ -280,18 +328,31 @@ func (x *Index) query(text string) query.Query {
 		mq.SetBoost(b.boost)
 		qs = append(qs, mq)
 	}
-	for _, tok := range x.enAn.Analyze([]byte(text)) {
+	for _, tok := range x.rawAn.Analyze([]byte(text)) {
 		term := string(tok.Term)
 		if utf8.RuneCountInString(term) < 5 || !isLatin(term) || x.vocabEN[term] {
 			continue
 		}
-		fq := bleve.NewFuzzyQuery(term)
-		fq.SetField(fieldQuestionEN)
-		fq.SetFuzziness(1)
-		fq.SetBoost(fuzzyBoost)
-		qs = append(qs, fq)
+		for _, f := range []struct {
+			field string
+			boost float64
+		}{{fieldQuestionEN, fuzzyBoost}, {fieldKeywordEN, fuzzyBoost * 0.6}} {
+			fq := bleve.NewFuzzyQuery(term)
+			fq.SetField(f.field + rawSuffix)
+			fq.SetFuzziness(fuzziness(term))
+			fq.SetBoost(f.boost)
+			qs = append(qs, fq)
+		}
 	}
 	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// fuzziness allows one typo in a word, two in a long one.
+func fuzziness(term string) int {
+	if len(term) >= 8 {
+		return 2
+	}
+	return 1
 }
 
 func isLatin(s string) bool {

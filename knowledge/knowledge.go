@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/beianbot/beianbot/lang"
 )
@@ -74,8 +75,11 @@ type Topic struct {
 	ID       string
 	Title    Text
 	Answer   Text
-	Examples Lists    // questions as customers write them; the index matches against these
-	Keywords Lists    // terms that signal the topic
+	Examples Lists // questions as customers write them; the index matches against these
+	Keywords Lists // terms that signal the topic
+	// Requires, when set, lists terms of which a message must contain one for
+	// the topic to be chosen: new-access-no-sms is only about 新增接入.
+	Requires Lists
 	Messages []string // texts MIIT's site shows that this topic explains, exactly as shown
 	File     string   // the file the topic came from, for error messages
 }
@@ -172,4 +176,20 @@ func (b *Base) Messages() []Message {
 		}
 	}
 	return out
+}
+
+// Admits reports whether text may be answered with this topic: always when
+// the topic requires no term, else when text contains one of them (compared
+// after lang.Normalize, in either language).
+func (t Topic) Admits(text string) bool {
+	if len(t.Requires.ZH)+len(t.Requires.EN) == 0 {
+		return true
+	}
+	norm := lang.Normalize(text)
+	for _, r := range append(append([]string{}, t.Requires.ZH...), t.Requires.EN...) {
+		if r = lang.Normalize(r); r != "" && strings.Contains(norm, r) {
+			return true
+		}
+	}
+	return false
 }
