@@ -30,8 +30,8 @@ const maxInputRunes = 2000
 // score below MinScore, or a lead over the runner-up below MinMargin (as a
 // fraction of the top score), is not trusted.
 const (
-	DefaultMinScore  = 0.10
-	DefaultMinMargin = 0.05
+	DefaultMinScore  = 0.30
+	DefaultMinMargin = 0.03
 )
 
 // Options configures New. Zero values mean: embedded data, default thresholds,
