@@ -71,6 +71,9 @@ var boosts = []struct {
 // fuzzyBoost weighs typo-tolerant English matches below exact ones.
 const fuzzyBoost = 0.5
 
+// maxFuzzyTerms bounds the typo-tolerant clauses of one query.
+const maxFuzzyTerms = 4
+
 // maxQueryRunes bounds the text sent to the index: a 20,000-character paste
 // would otherwise turn into thousands of query clauses.
 const maxQueryRunes = 400
@@ -328,10 +331,16 @@ func (x *Index) query(text string) query.Query {
 		mq.SetBoost(b.boost)
 		qs = append(qs, mq)
 	}
+	fuzzy := 0
 	for _, tok := range x.rawAn.Analyze([]byte(text)) {
 		term := string(tok.Term)
 		if utf8.RuneCountInString(term) < 5 || !isLatin(term) || x.vocabEN[term] {
 			continue
+		}
+		// Each fuzzy term walks the dictionary; a few typos per message are
+		// plenty, and a long paste of unknown words must not cost much.
+		if fuzzy++; fuzzy > maxFuzzyTerms {
+			break
 		}
 		for _, f := range []struct {
 			field string
@@ -339,20 +348,12 @@ func (x *Index) query(text string) query.Query {
 		}{{fieldQuestionEN, fuzzyBoost}, {fieldKeywordEN, fuzzyBoost * 0.6}} {
 			fq := bleve.NewFuzzyQuery(term)
 			fq.SetField(f.field + rawSuffix)
-			fq.SetFuzziness(fuzziness(term))
+			fq.SetFuzziness(1)
 			fq.SetBoost(f.boost)
 			qs = append(qs, fq)
 		}
 	}
 	return bleve.NewDisjunctionQuery(qs...)
-}
-
-// fuzziness allows one typo in a word, two in a long one.
-func fuzziness(term string) int {
-	if len(term) >= 8 {
-		return 2
-	}
-	return 1
 }
 
 func isLatin(s string) bool {
