@@ -43,7 +43,9 @@ func (e *Engine) answerRows(t turn, rows []matrix.Row, words, rule string) Reply
 		}
 		r.Clarify = c
 		r.Text = clarifyText(c)
-		r.Explain.Rule += fmt.Sprintf("; %d rows disagree: ask back", len(rows))
+		if !strings.Contains(rule, "ask back") {
+			r.Explain.Rule += fmt.Sprintf("; %d rows disagree: ask back", len(rows))
+		}
 		return r
 	}
 	ans := &MatrixAnswer{Principal: rows[0].Principal, Website: rows[0].Website}
@@ -54,7 +56,7 @@ func (e *Engine) answerRows(t turn, rows []matrix.Row, words, rule string) Reply
 	}
 	r.Matrix = ans
 	r.Text = e.renderMatrix(t.lang, labels, ans)
-	if len(rows) > 1 {
+	if len(rows) > 1 && !strings.Contains(rule, "agree") {
 		r.Explain.Rule += fmt.Sprintf("; %d rows agree", len(rows))
 	}
 	return r
