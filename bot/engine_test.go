@@ -363,3 +363,20 @@ func lineWith(text, word string) string {
 	return ""
 }
 
+
+// A topic that requires terms is never chosen for a message without them:
+// "no SMS" alone is the general topic, not the 新增接入 one.
+func TestRequiredTerms(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	for _, q := range []string{"I did not receive the SMS", "短信一直收不到", "no verification text arrived"} {
+		if r := e.Reply(ctx, &Conversation{}, q); r.Topic == "new-access-no-sms" {
+			t.Errorf("%q: answered with new-access-no-sms without naming new access", q)
+		}
+	}
+	for _, q := range []string{"新增接入收不到核验短信", "transferring my filing to you, no sms arrives"} {
+		if r := e.Reply(ctx, &Conversation{}, q); r.Topic != "new-access-no-sms" {
+			t.Errorf("%q: topic %s, want new-access-no-sms", q, r.Topic)
+		}
+	}
+}
