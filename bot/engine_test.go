@@ -363,7 +363,6 @@ func lineWith(text, word string) string {
 	return ""
 }
 
-
 // A topic that requires terms is never chosen for a message without them:
 // "no SMS" alone is the general topic, not the 新增接入 one.
 func TestRequiredTerms(t *testing.T) {
