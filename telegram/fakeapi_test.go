@@ -42,6 +42,7 @@ type fakeAPI struct {
 	chatTypes map[int64]string
 	callbacks map[string]int // callback query id → times answered
 	delivered map[int64]time.Time
+	patience  time.Duration // how long waitFor waits before failing
 }
 
 type fakeUpdate struct {
@@ -80,6 +81,7 @@ func newFakeAPI(t testing.TB) *fakeAPI {
 		t: t, token: fakeToken, changed: make(chan struct{}), nextID: 1000,
 		script: map[string][]scripted{}, sentTo: map[string][]apiCall{}, msgIDs: map[int64]int{}, sentMsgs: map[string]map[string]any{},
 		chatTypes: map[int64]string{}, callbacks: map[string]int{}, delivered: map[int64]time.Time{},
+		patience: 15 * time.Second,
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -531,7 +533,7 @@ func writeErr(w http.ResponseWriter, code int, desc string, retryAfter int) {
 // test after a generous deadline rather than hanging.
 func (f *fakeAPI) waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(15 * time.Second)
+	deadline := time.After(f.patience)
 	for {
 		f.mu.Lock()
 		changed := f.changed

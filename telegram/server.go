@@ -114,17 +114,26 @@ func New(cfg config.Telegram, e *bot.Engine, opts ...Option) (*Server, error) {
 	return newServer(cfg, e, opts...)
 }
 
-func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
+// CheckConfig reports settings that keep the server from starting, as a
+// ConfigError; New checks them too. It lets the CLI fail fast, before
+// building the engine.
+func CheckConfig(cfg config.Telegram) error {
+	_, err := checkConfig(cfg)
+	return err
+}
+
+// checkConfig validates cfg and returns it normalised.
+func checkConfig(cfg config.Telegram) (config.Telegram, error) {
 	cfg.Token = strings.TrimSpace(cfg.Token)
 	switch {
 	case cfg.Token == "":
-		return nil, configErrorf("telegram token missing: set BEIANBOT_TELEGRAM_TOKEN (or telegram.token in the config file) to the token BotFather gave you")
+		return cfg, configErrorf("telegram token missing: set BEIANBOT_TELEGRAM_TOKEN (or telegram.token in the config file) to the token BotFather gave you")
 	case !tokenPattern.MatchString(cfg.Token):
-		return nil, configErrorf("telegram token malformed: expected <bot id>:<secret>, as BotFather gives it")
+		return cfg, configErrorf("telegram token malformed: expected <bot id>:<secret>, as BotFather gives it")
 	}
 	u, err := url.Parse(strings.TrimRight(cfg.APIURL, "/"))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, configErrorf("telegram.api_url: %q is not an http(s) URL", cfg.APIURL)
+		return cfg, configErrorf("telegram.api_url: %q is not an http(s) URL", cfg.APIURL)
 	}
 	cfg.APIURL = u.String()
 	switch cfg.Mode {
@@ -133,36 +142,43 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 	case "webhook":
 		pu, err := url.Parse(cfg.Webhook.PublicURL)
 		if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
-			return nil, configErrorf("telegram.webhook.public_url: %q is not an http(s) URL", cfg.Webhook.PublicURL)
+			return cfg, configErrorf("telegram.webhook.public_url: %q is not an http(s) URL", cfg.Webhook.PublicURL)
 		}
 		if cfg.Webhook.Listen == "" {
-			return nil, configErrorf("telegram.webhook.listen: required in webhook mode")
+			return cfg, configErrorf("telegram.webhook.listen: required in webhook mode")
 		}
 	default:
-		return nil, configErrorf("telegram.mode: %q is neither polling nor webhook", cfg.Mode)
+		return cfg, configErrorf("telegram.mode: %q is neither polling nor webhook", cfg.Mode)
+	}
+	if s := cfg.Webhook.SecretToken; s != "" && !secretPattern.MatchString(s) {
+		return cfg, configErrorf("telegram.webhook.secret_token: use 1 to 256 letters, digits, _ or -")
+	}
+	return cfg, nil
+}
+
+func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
+	cfg, err := checkConfig(cfg)
+	if err != nil {
+		return nil, err
 	}
 	text, err := loadPhrases(stringsYAML)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		engine:   e,
-		log:      slog.Default(),
-		text:     text,
-		metrics:  newMetrics(),
-		token:    cfg.Token,
-		now:      time.Now,
-		sleep:    sleepCtx,
-		limits:   telegramLimits,
-		maxQueue: 10000,
-		ready:    make(chan struct{}),
-		fatal:    make(chan error, 1),
+		cfg:     cfg,
+		engine:  e,
+		log:     slog.Default(),
+		text:    text,
+		metrics: newMetrics(),
+		token:   cfg.Token,
+		now:     time.Now,
+		sleep:   sleepCtx,
+		limits:  telegramLimits,
+		ready:   make(chan struct{}),
+		fatal:   make(chan error, 1),
 	}
 	s.secret = cfg.Webhook.SecretToken
-	if s.secret != "" && !secretPattern.MatchString(s.secret) {
-		return nil, configErrorf("telegram.webhook.secret_token: use 1 to 256 letters, digits, _ or -")
-	}
 	if s.secret == "" {
 		// Telegram echoes the secret in a header on every webhook call; a
 		// random one per run keeps strangers from posting fake updates.
@@ -189,6 +205,9 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 	if s.cfg.UserBurst < 1 {
 		s.cfg.UserBurst = 1
 	}
+	// Updates beyond this wait at Telegram, unconfirmed, where a restart
+	// does not lose them.
+	s.maxQueue = max(256, 64*s.cfg.Workers)
 	for _, o := range opts {
 		o(s)
 	}

@@ -1,0 +1,221 @@
+package telegram
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/beianbot/beianbot/bot"
+	"github.com/beianbot/beianbot/config"
+)
+
+// BenchmarkLoad is the load benchmark of the README: 10,000 updates from
+// 1,000 chats, all queued at the fake Bot API, carried by the real library
+// and answered by the real engine. Telegram's outgoing limits and flood
+// control are off (they would make it a test of the limits: 30 messages a
+// second). It checks that every message is answered exactly once and in
+// order per chat, and reports throughput, latency and memory.
+//
+//	go test -run '^$' -bench Load -benchtime 1x ./telegram
+func BenchmarkLoad(b *testing.B) {
+	questions := loadQuestions(b)
+	for range b.N {
+		runLoad(b, 1000, 10, 0, questions)
+	}
+}
+
+// BenchmarkLoadPaced sends the same 10,000 updates at a steady 500 a second
+// (about half the capacity measured by BenchmarkLoad on 2 cores), for the
+// latency a customer sees when the bot is busy but not overloaded.
+func BenchmarkLoadPaced(b *testing.B) {
+	questions := loadQuestions(b)
+	for range b.N {
+		runLoad(b, 1000, 10, 500, questions)
+	}
+}
+
+// marked tags each question with its number in the chat, and the answer
+// with the same number, so order can be checked from what the chat received.
+var marked = regexp.MustCompile(` #(\d+)$`)
+
+// runLoad pushes perChat messages in each of chats chats, all at once when
+// rate is 0, else rate a second.
+func runLoad(b *testing.B, chats, perChat, rate int, questions []string) {
+	real := engineForTest(b)
+	eng := funcEngine{Engine: real, reply: func(ctx context.Context, c *bot.Conversation, text string) bot.Reply {
+		m := marked.FindStringSubmatch(text)
+		r := real.Reply(ctx, c, strings.TrimSuffix(text, m[0]))
+		r.Text += "\n#" + m[1]
+		if r.Clarify != nil { // shown instead of Text
+			r.Clarify.Question += "\n#" + m[1]
+		}
+		return r
+	}}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+
+	h := start(b, setup{engine: eng, cfg: func(c *config.Telegram) {
+		c.UserRate = 0 // no flood control
+		c.MaxChats = 10000
+		c.PollTimeout = 2 * time.Second
+		c.Workers = config.Default().Telegram.Workers
+	}})
+
+	h.api.patience = 5 * time.Minute
+	var peak atomic.Uint64
+	stopSampling := make(chan struct{})
+	go func() {
+		var m runtime.MemStats
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-t.C:
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+			}
+		}
+	}()
+
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base) // engine and server built, nothing queued
+
+	b.ResetTimer()
+	began := time.Now()
+	ids := make(map[int64][2]int, chats*perChat) // update → chat index, number
+	pushed := map[int64]time.Time{}
+	i := 0
+	for n := range perChat {
+		for c := range chats {
+			if rate > 0 { // pacing the load generator (not synchronisation); behind schedule, it catches up
+				if d := time.Until(began.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
+					time.Sleep(d)
+				}
+				i++
+			}
+			u := tUser{id: int64(100000 + c), lang: "zh-hans", name: "load"}
+			q := questions[(c+n)%len(questions)]
+			id := h.api.push(textUpdate(privateChat(u), u, fmt.Sprintf("%s #%d", q, n)))
+			ids[id] = [2]int{c, n}
+			pushed[id] = time.Now()
+		}
+	}
+	var maxID int64
+	for id := range ids {
+		maxID = max(maxID, id)
+	}
+	h.api.waitFor(b, "every update answered", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.handled) >= len(ids)
+	})
+	elapsed := time.Since(began)
+	b.StopTimer()
+	close(stopSampling)
+
+	// Exactly once, in order, none lost.
+	sentAt := map[string]time.Time{}
+	for c := range chats {
+		chat := int64(100000 + c)
+		sent := h.api.sent(chat)
+		var got []int
+		for _, s := range sent {
+			text := s.text()
+			n, err := strconv.Atoi(text[strings.LastIndex(text, "#")+1:])
+			if err != nil {
+				b.Fatalf("chat %d received an unmarked message %q", chat, text)
+			}
+			got = append(got, n)
+			sentAt[fmt.Sprint(chat, "/", n)] = s.At
+		}
+		if len(got) != perChat {
+			b.Fatalf("chat %d received %d answers, want %d: %v", chat, len(got), perChat, got)
+		}
+		for i, n := range got {
+			if n != i {
+				b.Fatalf("chat %d received answers in the order %v", chat, got)
+			}
+		}
+	}
+
+	// Latency: from the update reaching the Bot API (paced), or from the
+	// poll that handed it over (all at once: else it is only the backlog's
+	// length), to its answer reaching the API.
+	h.api.mu.Lock()
+	var lat []time.Duration
+	for id, cn := range ids {
+		at, ok := sentAt[fmt.Sprint(100000+cn[0], "/", cn[1])]
+		if !ok {
+			continue
+		}
+		from := h.api.delivered[id]
+		if rate > 0 {
+			from = pushed[id]
+		}
+		lat = append(lat, at.Sub(from))
+	}
+	h.api.mu.Unlock()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
+
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	total := float64(len(ids))
+	b.ReportMetric(total/elapsed.Seconds(), "updates/s")
+	b.ReportMetric(float64(pct(0.50).Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(pct(0.99).Microseconds())/1000, "p99_ms")
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak_heap_MB")
+	b.ReportMetric(float64(base.HeapInuse)/(1<<20), "idle_heap_MB")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/total/1024, "KB_alloc/update")
+	b.Logf("%d updates from %d chats (rate %d/s, 0 = all at once) in %v (%d workers, GOMAXPROCS %d): %.0f updates/s; latency p50 %v, p99 %v, max %v; heap idle %.1f MB, peak %.1f MB; chats held %d",
+		len(ids), chats, rate, elapsed.Round(time.Millisecond), h.srv.cfg.Workers, runtime.GOMAXPROCS(0), total/elapsed.Seconds(),
+		pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond),
+		float64(base.HeapInuse)/(1<<20), float64(peak.Load())/(1<<20), h.srv.convs.(*MemoryConversations).Len())
+}
+
+func loadQuestions(t testing.TB) []string {
+	f, err := os.Open("testdata/load_questions.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var qs []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+			qs = append(qs, line)
+		}
+	}
+	return qs
+}
+
+// TestLoadSmall runs the benchmark's checks on a small load in the normal suite.
+func TestLoadSmall(t *testing.T) {
+	questions := loadQuestions(t)
+	if len(questions) < 20 {
+		t.Fatalf("only %d load questions", len(questions))
+	}
+	res := testing.Benchmark(func(b *testing.B) {
+		for range b.N {
+			runLoad(b, 30, 5, 0, questions)
+		}
+	})
+	if res.N == 0 {
+		t.Fatal("the small load failed (see the log above)")
+	}
+}
