@@ -103,6 +103,7 @@ func TestGroupChat(t *testing.T) {
 	// Chatter not addressed to the bot is ignored…
 	h.api.push(textUpdate(group, dave, "谁需要短信核验"))
 	h.api.push(textUpdate(group, dave, "/help@OtherBot"))
+	h.api.push(textUpdate(group, dave, "/otherbotscommand"))
 	h.api.push(map[string]any{"message": map[string]any{"message_id": nextMsgID(), "date": 1, "chat": chatJSON(group),
 		"from": userJSON(dave), "sticker": map[string]any{"file_id": "x", "file_unique_id": "y", "type": "regular", "width": 1, "height": 1}}})
 	h.api.push(map[string]any{"message": map[string]any{"message_id": nextMsgID(), "date": 1, "chat": chatJSON(group),
@@ -134,6 +135,9 @@ func TestGroupChat(t *testing.T) {
 		t.Errorf("reply-to-bot answered\n%q\nwant\n%q", follow.text(), want.Text)
 	}
 
+	if got := h.say(t, group, dave, "/nosuch@BeianBot", 1)[0].text(); !strings.Contains(got, "不认识") {
+		t.Errorf("an unknown command addressed to the bot got %q", got)
+	}
 	// Commands work bare and with the bot's username, any case.
 	for i, cmd := range []string{"/help", "/help@BeianBot", "/HELP@beianbot"} {
 		got := h.say(t, group, dave, cmd, 1)[0]
@@ -150,6 +154,11 @@ func TestDeepLinks(t *testing.T) {
 	want := engineForTest(t).Topic(context.Background(), &bot.Conversation{}, "how-to-verify", lang.ZH)
 	if got.text() != strings.TrimSpace(want.Text) {
 		t.Errorf("deep link answered\n%q\nwant\n%q", got.text(), want.Text)
+	}
+	// Unpinned, a command answers in the Telegram language, Traditional included.
+	got = h.say(t, privateChat(carol), carol, "/start how-to-verify", 1)[0]
+	if !lang.IsTraditional(got.text()) {
+		t.Errorf("deep link for a zh-hant user is not Traditional: %q", got.text())
 	}
 	// An unknown or malformed payload falls back to the welcome.
 	for _, payload := range []string{"no-such-topic", "<script>", strings.Repeat("x", 100)} {

@@ -322,6 +322,9 @@ func (s *Server) handleMessage(ctx context.Context, rq *request, m *models.Messa
 		if target != "" && !strings.EqualFold(target, s.me.Username) {
 			return // for another bot (possible in private chats too, via copy-paste)
 		}
+		if rq.group && target == "" && !contains(commandNames, name) {
+			return // a bare command in a group may be another bot's
+		}
 		s.command(ctx, rq, &conv, name, args)
 		s.saveConv(ctx, rq, conv)
 		return
