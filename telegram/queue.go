@@ -104,14 +104,7 @@ func (d *dispatcher) len() int {
 // ends; the caller then cancels the workers' context so that what still runs
 // gives up quickly.
 func (d *dispatcher) close(ctx context.Context) error {
-	d.mu.Lock()
-	if !d.closed {
-		d.closed = true
-		if d.pending == 0 {
-			close(d.ready)
-		}
-	}
-	d.mu.Unlock()
+	d.stop()
 	done := make(chan struct{})
 	go func() { d.workers.Wait(); close(done) }()
 	select {
@@ -119,6 +112,18 @@ func (d *dispatcher) close(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// stop refuses new jobs; the workers end once the queued ones are done.
+func (d *dispatcher) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.closed {
+		d.closed = true
+		if d.pending == 0 {
+			close(d.ready)
+		}
 	}
 }
 

@@ -282,6 +282,13 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	s.setCommands(ctx)
+
+	// Replies run on a context of their own: cancelling ctx stops intake,
+	// and in-flight replies get until the grace deadline.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	s.queue = newDispatcher(workCtx, s.cfg.Workers, s.maxQueue)
+	defer s.queue.stop() // lets the workers end on early returns
 	s.metrics.gauge("beianbot_telegram_queue_length", func() float64 { return float64(s.queue.len()) })
 
 	var metricsSrv *http.Server
@@ -289,13 +296,8 @@ func (s *Server) Run(ctx context.Context) error {
 		if metricsSrv, err = s.serveMetrics(); err != nil {
 			return err
 		}
+		defer metricsSrv.Close()
 	}
-
-	// Replies run on a context of their own: cancelling ctx stops intake,
-	// and in-flight replies get until the grace deadline.
-	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWork()
-	s.queue = newDispatcher(workCtx, s.cfg.Workers, s.maxQueue)
 
 	intakeCtx, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
@@ -351,9 +353,6 @@ func (s *Server) Run(ctx context.Context) error {
 		cancelStuck()
 	}
 	cancelWork()
-	if metricsSrv != nil {
-		metricsSrv.Shutdown(grace)
-	}
 	s.log.Info("telegram bot stopped")
 	return runErr
 }
