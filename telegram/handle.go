@@ -91,11 +91,12 @@ func (s *Server) done(id int64) {
 	s.saved = mark
 }
 
-// enqueue queues fn for the request's chat. It reports false when the
-// update could not be queued (shutting down): it then stays unhandled, and
-// Telegram delivers it again after the restart.
-func (s *Server) enqueue(ctx context.Context, rq *request, fn func(ctx context.Context, rq *request)) bool {
-	j := &job{chat: rq.chat, run: func(ctx context.Context) {
+// enqueue queues fn behind the earlier updates of the same queue (the
+// chat's). It reports false when the update could not be queued (shutting
+// down): it then stays unhandled, and Telegram delivers it again after the
+// restart.
+func (s *Server) enqueue(ctx context.Context, queue int64, rq *request, fn func(ctx context.Context, rq *request)) bool {
+	j := &job{chat: queue, run: func(ctx context.Context) {
 		defer s.done(rq.update)
 		if ctx.Err() != nil {
 			return // past the shutdown deadline
@@ -154,10 +155,10 @@ func (s *Server) admitMessage(ctx context.Context, id int64, m *models.Message) 
 	ok, notice := s.admitUser(m.From.ID)
 	switch {
 	case ok:
-		return s.enqueue(ctx, rq, func(ctx context.Context, rq *request) { s.handleMessage(ctx, rq, m) })
+		return s.enqueue(ctx, rq.chat, rq, func(ctx context.Context, rq *request) { s.handleMessage(ctx, rq, m) })
 	case notice:
 		s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_noticed")
-		return s.enqueue(ctx, rq, func(ctx context.Context, rq *request) {
+		return s.enqueue(ctx, rq.chat, rq, func(ctx context.Context, rq *request) {
 			conv := s.loadConv(ctx, rq)
 			l, trad := s.commandLang(conv, rq.from)
 			s.sendPlain(ctx, rq, s.text.text("flood", l, trad), nil)
@@ -182,29 +183,25 @@ func (s *Server) admitCallback(ctx context.Context, id int64, q *models.Callback
 	case q.Message.InaccessibleMessage != nil:
 		rq.chat = q.Message.InaccessibleMessage.Chat.ID
 	}
-	key := rq.chat
-	if key == 0 {
-		key = q.From.ID // a button under an inline message: no chat to answer in
+	queue := rq.chat
+	if queue == 0 {
+		queue = q.From.ID // a button under an inline message: no chat to answer in
 	}
 	ok, _ := s.admitUser(q.From.ID)
-	jobRq := *rq
-	jobRq.chat = key
-	return s.enqueue(ctx, &jobRq, func(ctx context.Context, r *request) {
-		r.chat = rq.chat
+	return s.enqueue(ctx, queue, rq, func(ctx context.Context, rq *request) {
 		if !ok {
 			s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_dropped")
-			s.answerCallback(ctx, r, "")
+			s.answerCallback(ctx, rq, "")
 			return
 		}
-		s.handleCallback(ctx, r, q)
+		s.handleCallback(ctx, rq, q)
 	})
 }
 
 // addressed tells whether a group message is for the bot: a command (not
 // one for another bot), a mention, or a reply to one of its messages.
 func (s *Server) addressed(m *models.Message) bool {
-	if name, target, _, ok := parseCommand(m.Text); ok {
-		_ = name
+	if _, target, _, ok := parseCommand(m.Text); ok {
 		return target == "" || strings.EqualFold(target, s.me.Username)
 	}
 	if r := m.ReplyToMessage; r != nil && r.From != nil && r.From.ID == s.me.ID {

@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/lang"
-	"golang.org/x/time/rate"
 )
 
 // funcEngine answers messages with reply and everything else with the real
@@ -444,7 +441,3 @@ func TestFloodOfNewChatsStaysBounded(t *testing.T) {
 		t.Errorf("%d send limiters held, cap 50", n)
 	}
 }
-
-var _ = http.StatusOK
-var _ = sync.Mutex{}
-var _ = rate.Inf
