@@ -370,7 +370,7 @@ func (e *Engine) bare(m matrix.Match, t turn) bool {
 
 // hasAny reports whether norm holds one of the words: Chinese anywhere,
 // English as whole words.
-func hasAny(norm string, words wordLists) bool {
+func hasAny(norm string, words knowledge.Lists) bool {
 	for _, w := range words.ZH {
 		if strings.Contains(norm, w) {
 			return true

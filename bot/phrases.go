@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/beianbot/beianbot/knowledge"
 	"github.com/beianbot/beianbot/lang"
 )
 
@@ -18,29 +19,12 @@ var phrasesYAML []byte
 
 const phrasesFile = "bot/data/phrases.yaml"
 
-type bilingual struct {
-	ZH string `yaml:"zh"`
-	EN string `yaml:"en"`
-}
-
-func (b bilingual) in(l lang.Lang) string {
-	if l == lang.ZH {
-		return b.ZH
-	}
-	return b.EN
-}
-
-type wordLists struct {
-	ZH []string `yaml:"zh"`
-	EN []string `yaml:"en"`
-}
-
 // phrases is bot/data/phrases.yaml: the engine's own sentences and routing words.
 type phrases struct {
-	WhoIntent   wordLists            `yaml:"who_intent"`
-	WhoQuestion wordLists            `yaml:"who_question"`
-	Filler      wordLists            `yaml:"filler"`
-	Text        map[string]bilingual `yaml:"text"`
+	WhoIntent   knowledge.Lists           `yaml:"who_intent"`
+	WhoQuestion knowledge.Lists           `yaml:"who_question"`
+	Filler      knowledge.Lists           `yaml:"filler"`
+	Text        map[string]knowledge.Text `yaml:"text"`
 }
 
 // requiredText lists every sentence the engine uses, so a missing one is
@@ -89,7 +73,7 @@ func loadPhrases(data []byte, name string) (*phrases, error) {
 
 // say returns sentence key in language l with {name} placeholders filled.
 func (p *phrases) say(key string, l lang.Lang, args ...string) string {
-	s := p.Text[key].in(l)
+	s := p.Text[key].In(l)
 	for i := 0; i+1 < len(args); i += 2 {
 		s = strings.ReplaceAll(s, "{"+args[i]+"}", args[i+1])
 	}

@@ -22,18 +22,24 @@ import (
 // is skipped, and the line still gets its one reply.
 const maxLineBytes = 1 << 20
 
-func runAsk(ctx context.Context, cfg config.Config, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var f commonFlags
-	fs := newFlagSet("ask", stderr)
+// startSession parses the flags ask and chat share and builds the engine;
+// code is the exit code when e is nil.
+func startSession(ctx context.Context, cfg config.Config, name string, args []string, stderr io.Writer) (e *bot.Engine, f commonFlags, rest []string, pinned lang.Lang, code int) {
+	fs := newFlagSet(name, stderr)
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return nil, f, nil, "", 2
 	}
 	pinned, ok := parseLangFlag(f.lang, stderr)
 	if !ok {
-		return 2
+		return nil, f, nil, "", 2
 	}
-	e, code := buildEngine(ctx, cfg, f.rephrase, stderr)
+	e, code = buildEngine(ctx, cfg, f.rephrase, stderr)
+	return e, f, fs.Args(), pinned, code
+}
+
+func runAsk(ctx context.Context, cfg config.Config, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e, f, questions, pinned, code := startSession(ctx, cfg, "ask", args, stderr)
 	if e == nil {
 		return code
 	}
@@ -46,8 +52,8 @@ func runAsk(ctx context.Context, cfg config.Config, args []string, stdin io.Read
 		out.Flush()
 		return ctx.Err() == nil
 	}
-	if fs.NArg() > 0 {
-		for _, q := range fs.Args() {
+	if len(questions) > 0 {
+		for _, q := range questions {
 			answer(q)
 		}
 		return 0
@@ -60,21 +66,15 @@ func runAsk(ctx context.Context, cfg config.Config, args []string, stdin io.Read
 }
 
 func runChat(ctx context.Context, cfg config.Config, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var f commonFlags
-	fs := newFlagSet("chat", stderr)
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	pinned, ok := parseLangFlag(f.lang, stderr)
-	if !ok {
-		return 2
-	}
-	e, code := buildEngine(ctx, cfg, f.rephrase, stderr)
+	e, f, extra, pinned, code := startSession(ctx, cfg, "chat", args, stderr)
 	if e == nil {
 		return code
 	}
 	defer e.Close()
+	if len(extra) > 0 {
+		fmt.Fprintln(stderr, "beianbot chat takes no questions as arguments; type them, or use beianbot ask")
+		return 2
+	}
 	interactive := isTerminal(stdin) && !f.json
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
