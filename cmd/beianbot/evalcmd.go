@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/eval"
@@ -43,6 +44,9 @@ func runEval(ctx context.Context, cfg config.Config, args []string, stdout, stde
 	}
 	defer e.Close()
 	s := eval.Summarize(eval.Run(ctx, e, files))
+	if !*asJSON {
+		fmt.Fprintf(stdout, "index: %d documents built in %s\n", e.Index().Docs(), e.Index().BuildTime().Round(time.Millisecond))
+	}
 	if *asJSON {
 		writeEvalJSON(stdout, s)
 	} else {
