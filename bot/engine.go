@@ -20,6 +20,9 @@ const (
 	TopicGreeting    = "greeting"
 	TopicWhoVerifies = "who-verifies"
 	TopicUnknown     = "unknown"
+	// topicWhichPhones answers "who gets the SMS" questions, which name no
+	// filing type but are not asking which filing type applies.
+	topicWhichPhones = "which-phones"
 )
 
 // maxInputRunes bounds what the engine reads of one message; longer messages
@@ -284,13 +287,9 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 			return e.topicReply(t, m.topic, &Explain{Rule: "pasted MIIT message", Message: m.text})
 		}
 	}
+	// The table first: a filing type named with a who-question needs no index.
 	match := e.table.Lookup(t.raw)
-	hits, err := e.idx.Search(ctx, t.raw)
-	if err != nil {
-		e.log.WarnContext(ctx, "index search failed", "err", err)
-	}
-	hits = e.admitted(t.raw, hits)
-	explain := &Explain{Hits: toHits(hits), Matrix: spans(match)}
+	explain := &Explain{Matrix: spans(match)}
 	if len(match.Rows) > 0 {
 		switch {
 		case e.bare(match, t):
@@ -301,9 +300,15 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 			return e.matrixReply(t, match, explain)
 		}
 	}
+	hits, err := e.idx.Search(ctx, t.raw)
+	if err != nil {
+		e.log.WarnContext(ctx, "index search failed", "err", err)
+	}
+	hits = e.admitted(t.raw, hits)
+	explain.Hits = toHits(hits)
 	topic, ok, rule := e.decide(hits)
 	explain.Rule = rule
-	if len(match.Rows) == 0 && hasAny(t.norm, e.phrases.WhoQuestion) && !(ok && topic == "which-phones") {
+	if len(match.Rows) == 0 && hasAny(t.norm, e.phrases.WhoQuestion) && !(ok && topic == topicWhichPhones) {
 		r := e.clarifyBusiness(t, "asks who, names no filing type; "+rule)
 		r.Explain.Hits = explain.Hits
 		return r
