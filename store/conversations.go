@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"time"
 
 	"github.com/beianbot/beianbot/bot"
 )
@@ -52,6 +53,21 @@ ON CONFLICT(chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded
 		return fmt.Errorf("save conversation %d: %w", chatID, err)
 	}
 	return nil
+}
+
+// ExpireConversations deletes conversations not saved since olderThan (the
+// chat_ttl): a pending ask-back that old is stale, and Purge only removes
+// rows after the much longer retention.
+func (s *Store) ExpireConversations(ctx context.Context, olderThan time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, "DELETE FROM conversations WHERE updated_at < ?", millis(olderThan))
+	if err != nil {
+		return 0, fmt.Errorf("expire conversations: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("expire conversations: %w", err)
+	}
+	return n, nil
 }
 
 // LastUpdateID returns the id of the last Telegram update fully processed,

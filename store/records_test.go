@@ -297,3 +297,46 @@ func TestQuestionLogAndPurge(t *testing.T) {
 }
 
 func botConv() bot.Conversation { return bot.Conversation{Lang: lang.ZH} }
+
+func TestSupportChatFollowsMigration(t *testing.T) {
+	c := newClock(t0)
+	dir := t.TempDir()
+	s := openTest(t, dir, c)
+	ctx := context.Background()
+	if got, err := s.SupportChat(ctx, -500); err != nil || got != -500 {
+		t.Fatalf("SupportChat before any migration = %d, %v; want the configured id", got, err)
+	}
+	if _, err := s.MigrateSupportChat(ctx, -500, -100500); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MigrateSupportChat(ctx, -100500, -100600); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, dir, c) // the config still names -500 after a restart
+	if got, err := s.SupportChat(ctx, -500); err != nil || got != -100600 {
+		t.Errorf("SupportChat(-500) = %d, %v; want -100600", got, err)
+	}
+	if got, _ := s.SupportChat(ctx, -7); got != -7 {
+		t.Errorf("an unrelated chat changed: %d", got)
+	}
+}
+
+func TestExpireConversations(t *testing.T) {
+	c := newClock(t0)
+	s := openTest(t, t.TempDir(), c)
+	ctx := context.Background()
+	s.Save(ctx, 1, bot.Conversation{LastTopic: "deadline"})
+	c.Set(t0.Add(2 * time.Hour))
+	s.Save(ctx, 2, bot.Conversation{LastTopic: "deadline"})
+	n, err := s.ExpireConversations(ctx, t0.Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("ExpireConversations = %d, %v; want 1", n, err)
+	}
+	if c1, _ := s.Load(ctx, 1); c1.LastTopic != "" {
+		t.Error("old conversation kept")
+	}
+	if c2, _ := s.Load(ctx, 2); c2.LastTopic != "deadline" {
+		t.Error("recent conversation expired")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/beianbot/beianbot/lang"
@@ -156,6 +157,11 @@ func (s *Store) MigrateSupportChat(ctx context.Context, oldID, newID int64) ([]T
 			"UPDATE threads SET support_chat_id = ? WHERE support_chat_id = ? AND open = 1", newID, oldID); err != nil {
 			return err
 		}
+		// Remembered so a restart with the old id still in the config
+		// posts to the new chat (see SupportChat).
+		if err := setMeta(ctx, tx, supportChatKey(oldID), strconv.FormatInt(newID, 10)); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx,
 			"SELECT "+threadColumns+" FROM threads WHERE support_chat_id = ? AND open = 1 ORDER BY id", newID)
 		if err != nil {
@@ -210,4 +216,25 @@ FROM threads WHERE created_at >= ? ORDER BY created_at, id`, millis(since))
 		return nil, fmt.Errorf("list threads: %w", err)
 	}
 	return out, nil
+}
+
+func supportChatKey(id int64) string { return "support_chat_moved:" + strconv.FormatInt(id, 10) }
+
+// SupportChat returns the chat a configured support group id stands for
+// now: the supergroup it was upgraded to (as recorded by
+// MigrateSupportChat), or configured itself.
+func (s *Store) SupportChat(ctx context.Context, configured int64) (int64, error) {
+	id := configured
+	for range 10 { // a chain of upgrades is short; a loop in the data must not hang
+		v, ok, err := s.meta(ctx, supportChatKey(id))
+		if err != nil || !ok {
+			return id, err
+		}
+		next, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return id, fmt.Errorf("read moved support chat %d from %s: %q: %w", id, s.path, v, err)
+		}
+		id = next
+	}
+	return id, nil
 }
