@@ -19,7 +19,7 @@ const (
 	cbChoose   = "c" // c:<tag>:<i>    option i of the ask-back whose tag is tag
 	cbTopic    = "t" // t:<topic>      a "did you mean" suggestion
 	cbWho      = "w" // w:<b> | w:<b>:<s>  /who wizard: business b, subcase s
-	cbFeedback = "f" // f:<+|->:<topic>
+	cbFeedback = "f" // f:<u|d>:<topic>[:<question id>]
 	cbLang     = "l" // l:<zh|zh-hant|en|auto>
 )
 

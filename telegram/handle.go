@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/support"
 )
 
 // request is one update being handled: where the answer goes and in which
@@ -132,6 +134,9 @@ func (s *Server) safely(ctx context.Context, rq *request, fn func(ctx context.Co
 
 // admitMessage decides whether a message gets an answer and queues it.
 func (s *Server) admitMessage(ctx context.Context, id int64, m *models.Message) bool {
+	if sc := s.supportChat.Load(); sc != 0 && (m.Chat.ID == sc || m.MigrateFromChatID == sc) {
+		return s.admitSupport(ctx, id, m)
+	}
 	if m.From == nil || m.From.IsBot {
 		return false // channels posting in groups, other bots
 	}
@@ -335,6 +340,14 @@ func (s *Server) handleMessage(ctx context.Context, rq *request, m *models.Messa
 		s.logReply(rq, "ask_for_text", rq.lang, nil)
 		return
 	}
+	// A person is on it: the message is theirs, not the engine's.
+	if s.relayToThread(ctx, rq, text) {
+		return
+	}
+	if s.typedArrival(ctx, rq, &conv, text) {
+		s.saveConv(ctx, rq, conv)
+		return
+	}
 	r := s.engine.Reply(ctx, &conv, text)
 	s.saveConv(ctx, rq, conv)
 	s.deliver(ctx, rq, r, true)
@@ -371,6 +384,16 @@ func (s *Server) command(ctx context.Context, rq *request, conv *bot.Conversatio
 		s.deliver(ctx, rq, r, true)
 	case "lang":
 		s.setLang(ctx, rq, conv, args)
+	case "human":
+		wl, wtrad := s.writtenLang(*conv, rq.from)
+		if args != "" && conv.Lang == "" {
+			wl, wtrad = lang.Detect(args)
+			wtrad = wtrad && wl == lang.ZH
+		}
+		s.handoff(ctx, rq, wl, wtrad, conv.LastTopic, 0, args)
+	case "remind":
+		wl, wtrad := s.writtenLang(*conv, rq.from)
+		s.askArrival(ctx, rq, wl, wtrad)
 	default:
 		msg := s.text.text("unknown_command", l, trad) + "\n\n" + s.text.text("commands_list", l, trad)
 		s.sendPlain(ctx, rq, msg, nil)
@@ -520,8 +543,47 @@ func (s *Server) handleCallback(ctx context.Context, rq *request, q *models.Call
 		}
 		s.metrics.inc("beianbot_telegram_feedback_total", "vote", vote)
 		s.log.Info("feedback", "chat", rq.chat, "vote", vote, "topic", cb.arg(1))
+		s.vote(ctx, rq, cb, vote == "up")
 		s.answerCallback(ctx, rq, s.text.text("feedback_"+vote, rq.lang, rq.trad))
-		s.dropFeedbackButtons(ctx, rq, q)
+		s.dropButtons(ctx, rq, q, cbFeedback)
+		if vote == "down" && s.handoffEnabled() {
+			// Offer a person, under the vote's question.
+			if data, ok := callbackData(cbHuman, langCode(rq.lang, rq.trad), cb.arg(2)); ok {
+				rows := [][]inlineButton{{{Text: s.text.button("human", rq.lang, rq.trad), CallbackData: data}}}
+				err := s.sendPlain(ctx, rq, s.text.text("human_offer", rq.lang, rq.trad), rows)
+				s.logReply(rq, "human_offer", rq.lang, err)
+			}
+		}
+	case cbHuman:
+		l, trad, ok := fromLangCode(cb.arg(0))
+		if !ok {
+			stale()
+			return
+		}
+		qid, _ := parseID(cb.arg(1))
+		s.answerCallback(ctx, rq, "")
+		s.handoff(ctx, rq, l, trad, "", qid, "")
+	case cbRemind:
+		l, trad, ok := fromLangCode(cb.arg(0))
+		if !ok {
+			stale()
+			return
+		}
+		s.answerCallback(ctx, rq, "")
+		s.askArrival(ctx, rq, l, trad)
+	case cbArrival:
+		l, trad, ok := fromLangCode(cb.arg(0))
+		i, ok2 := cb.intArg(1)
+		if !ok || !ok2 || i >= len(support.ArrivalChoices) || s.sup.Reminders == nil {
+			stale()
+			return
+		}
+		s.answerCallback(ctx, rq, "")
+		s.dropButtons(ctx, rq, q, cbArrival)
+		s.schedule(ctx, rq, &conv, l, trad, s.clock().Add(-support.ArrivalChoices[i]))
+		s.saveConv(ctx, rq, conv)
+	case cbDone:
+		s.reminderDone(ctx, rq, q, cb)
 	case cbLang:
 		code := cb.arg(0)
 		if code != "zh" && code != "zht" && code != "en" && code != "auto" {
@@ -589,8 +651,9 @@ func (s *Server) answerCallback(ctx context.Context, rq *request, toast string) 
 	}
 }
 
-// dropFeedbackButtons removes the 👍/👎 row after a vote, keeping other buttons.
-func (s *Server) dropFeedbackButtons(ctx context.Context, rq *request, q *models.CallbackQuery) {
+// dropButtons removes the buttons of one kind (the 👍/👎 row after a vote),
+// keeping the others.
+func (s *Server) dropButtons(ctx context.Context, rq *request, q *models.CallbackQuery, kind string) {
 	msg := q.Message.Message
 	if msg == nil {
 		return
@@ -600,7 +663,7 @@ func (s *Server) dropFeedbackButtons(ctx context.Context, rq *request, q *models
 		for _, row := range msg.ReplyMarkup.InlineKeyboard {
 			var keep []inlineButton
 			for _, b := range row {
-				if b.CallbackData != "" && parseCallback(b.CallbackData).kind != cbFeedback {
+				if b.CallbackData != "" && parseCallback(b.CallbackData).kind != kind {
 					keep = append(keep, inlineButton{Text: b.Text, CallbackData: b.CallbackData})
 				}
 			}
@@ -616,21 +679,24 @@ func (s *Server) dropFeedbackButtons(ctx context.Context, rq *request, q *models
 		return err
 	})
 	if err != nil {
-		s.log.Debug("cannot remove feedback buttons", "chat", rq.chat, "err", err)
+		s.log.Debug("cannot remove buttons", "chat", rq.chat, "kind", kind, "err", err)
 	}
 }
 
 // deliver sends an engine reply with its buttons: options for an ask-back,
 // suggestions for a "did you mean", and 👍/👎 when feedback is true.
+// Every reply is logged first, so its buttons can name the log entry.
 func (s *Server) deliver(ctx context.Context, rq *request, r bot.Reply, feedback bool) {
-	text, rows := s.render(r, feedback)
+	qid := s.recordQuestion(ctx, rq, r)
+	text, rows := s.render(r, feedback, qid)
 	rq.lang, rq.trad = r.Lang, r.Traditional
 	err := s.sendPlain(ctx, rq, text, rows)
 	s.logReply(rq, r.Topic, r.Lang, err)
 }
 
 // render turns a reply into plain text (escaped when sent) and buttons.
-func (s *Server) render(r bot.Reply, feedback bool) (string, [][]inlineButton) {
+// qid is the question log entry the 👍/👎 buttons vote on (0: none).
+func (s *Server) render(r bot.Reply, feedback bool, qid int64) (string, [][]inlineButton) {
 	l, trad := r.Lang, r.Traditional
 	code := langCode(l, trad)
 	text := r.Text
@@ -646,12 +712,19 @@ func (s *Server) render(r bot.Reply, feedback bool) (string, [][]inlineButton) {
 			rows = append(rows, []inlineButton{{Text: sg.Title, CallbackData: data}})
 		}
 	}
+	if feedback {
+		rows = append(rows, s.supportButtons(r, qid)...)
+	}
 	if feedback && r.Topic != "" {
-		up, ok1 := callbackData(cbFeedback, "u", r.Topic)
-		down, ok2 := callbackData(cbFeedback, "d", r.Topic)
+		var fields []string
+		if qid != 0 {
+			fields = []string{strconv.FormatInt(qid, 10)}
+		}
+		up, ok1 := callbackData(cbFeedback, append([]string{"u", r.Topic}, fields...)...)
+		down, ok2 := callbackData(cbFeedback, append([]string{"d", r.Topic}, fields...)...)
 		if !ok1 || !ok2 { // an over-long topic id: vote without it
-			up, _ = callbackData(cbFeedback, "u")
-			down, _ = callbackData(cbFeedback, "d")
+			up, _ = callbackData(cbFeedback, append([]string{"u", ""}, fields...)...)
+			down, _ = callbackData(cbFeedback, append([]string{"d", ""}, fields...)...)
 		}
 		rows = append(rows, []inlineButton{
 			{Text: s.text.button("feedback_up", l, trad), CallbackData: up},

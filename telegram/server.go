@@ -59,6 +59,11 @@ type Server struct {
 	metrics *metrics
 	token   string
 	secret  string // webhook secret token
+	sup     Support
+
+	// The support group's id; it changes when the group becomes a supergroup.
+	supportChat atomic.Int64
+	supportMu   sync.Mutex // one migration at a time
 
 	// Replaceable by tests.
 	now        func() time.Time
@@ -77,12 +82,14 @@ type Server struct {
 	flood   *lru[int64, *floodState]
 	floodMu sync.Mutex
 	seen    *lru[int64, struct{}]
-	fatal   chan error
-	healthy atomic.Bool
-	saveMu  sync.Mutex
-	saved   int64
-	ready   chan struct{}  // closed once Run takes updates (for tests)
-	handled func(id int64) // told after each update is done (for tests)
+	// Chats asked when their SMS arrived, which may answer by typing.
+	awaiting *lru[int64, arrivalWait]
+	fatal    chan error
+	healthy  atomic.Bool
+	saveMu   sync.Mutex
+	saved    int64
+	ready    chan struct{}  // closed once Run takes updates (for tests)
+	handled  func(id int64) // told after each update is done (for tests)
 	// Bound addresses, known once Run is ready (":0" in tests).
 	webhookAddr, metricsAddr string
 }
@@ -250,6 +257,16 @@ func (s *Server) Run(ctx context.Context) error {
 	s.saved = last
 	s.seen = newLRU[int64, struct{}](max(s.maxQueue, 10000), 0, s.now)
 	s.flood = newLRU[int64, *floodState](s.cfg.MaxChats, floodTTL(s.cfg), s.now)
+	s.awaiting = newLRU[int64, arrivalWait](s.cfg.MaxChats, arrivalWaitTTL, s.now)
+	if id := s.cfg.SupportChatID; id != 0 && s.sup.Threads != nil {
+		// The group may have become a supergroup since the config was written.
+		if cur, err := s.sup.Threads.SupportChat(ctx, id); err != nil {
+			s.log.Warn("cannot read where the support group moved; using the configured id", "err", err)
+			s.supportChat.Store(id)
+		} else {
+			s.supportChat.Store(cur)
+		}
+	}
 
 	s.api, err = tg.New(s.token,
 		tg.WithSkipGetMe(), // called below, with retries and a clear error
@@ -286,9 +303,23 @@ func (s *Server) Run(ctx context.Context) error {
 	// Replies run on a context of their own: cancelling ctx stops intake,
 	// and in-flight replies get until the grace deadline.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	var runners sync.WaitGroup
+	defer runners.Wait() // after cancelWork: defers run last first
 	defer cancelWork()
 	s.queue = newDispatcher(workCtx, s.cfg.Workers, s.maxQueue)
 	defer s.queue.stop() // lets the workers end on early returns
+	if s.sup.Reminders != nil {
+		tick := s.sup.Tick
+		if tick <= 0 {
+			tick = time.Minute
+		}
+		runners.Add(1)
+		go func() {
+			defer runners.Done()
+			// Ticks at once, so what fell due while the bot was down goes out now.
+			s.sup.Reminders.Run(workCtx, tick, s.clock, s.sendReminder)
+		}()
+	}
 	s.metrics.gauge("beianbot_telegram_queue_length", func() float64 { return float64(s.queue.len()) })
 
 	var metricsSrv *http.Server
@@ -465,8 +496,13 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// migrate moves a group's state to the supergroup that replaced it.
+// migrate moves a group's state to the supergroup that replaced it, and
+// follows the support group there.
 func (s *Server) migrate(ctx context.Context, from, to int64) {
+	if from == s.supportChat.Load() {
+		s.followSupport(ctx, from, to)
+		return
+	}
 	conv, err := s.convs.Load(ctx, from)
 	if err != nil {
 		return

@@ -50,11 +50,14 @@ type phrases struct {
 var (
 	textKeys = []string{"welcome", "commands_list", "ask_for_text", "flood", "apology", "feedback_up", "feedback_down",
 		"stale_button", "lang_pick", "lang_set_zh", "lang_set_en",
-		"lang_set_auto", "unknown_command"}
-	buttonKeys = []string{"feedback_up", "feedback_down", "lang_zh", "lang_zh_hant", "lang_en", "lang_auto"}
-	topicKeys  = []string{"steps", "help"}
+		"lang_set_auto", "unknown_command",
+		"human_none", "human_already", "human_offer", "human_failed", "agent_says",
+		"remind_ask", "remind_future", "remind_unavailable", "remind_already_done"}
+	buttonKeys = []string{"feedback_up", "feedback_down", "lang_zh", "lang_zh_hant", "lang_en", "lang_auto",
+		"human", "remind", "arrival_now", "arrival_ago"}
+	topicKeys = []string{"steps", "help"}
 	// commandNames are the commands the server handles; the menu must list exactly these.
-	commandNames = []string{"start", "who", "steps", "lang", "help"}
+	commandNames = []string{"start", "who", "steps", "lang", "remind", "human", "help"}
 )
 
 var (
