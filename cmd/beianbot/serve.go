@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/store"
+	"github.com/beianbot/beianbot/support"
 	"github.com/beianbot/beianbot/telegram"
 )
 
@@ -61,6 +64,16 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 		}
 		defer st.Close()
 		opts = append(opts, telegram.WithConversations(st), telegram.WithOffsets(storeOffsets{st}))
+		sup, err := supportOps(ctx, cfg, st)
+		if err != nil {
+			fmt.Fprintln(stderr, "beianbot:", err)
+			return 2
+		}
+		opts = append(opts, telegram.WithSupport(sup))
+		tidyCtx, stopTidy := context.WithCancel(ctx)
+		housekeeping := make(chan struct{})
+		defer func() { stopTidy(); <-housekeeping }() // before st.Close: defers run last first
+		go func() { defer close(housekeeping); keepTidy(tidyCtx, cfg, st, logger) }()
 	}
 	srv, err := telegram.New(cfg.Telegram, eng, opts...)
 	if err != nil {
@@ -85,4 +98,72 @@ type storeOffsets struct{ st *store.Store }
 func (o storeOffsets) Last(ctx context.Context) (int64, error) { return o.st.LastUpdateID(ctx) }
 func (o storeOffsets) Save(ctx context.Context, id int64) error {
 	return o.st.SetLastUpdateID(ctx, id)
+}
+
+// supportOps builds the question log, handoff and reminders over the store.
+// Handoff needs telegram.support_chat_id as well; without it /human points
+// customers to the provider's support.
+func supportOps(ctx context.Context, cfg config.Config, st *store.Store) (telegram.Support, error) {
+	salt, err := support.Salt(ctx, cfg.QuestionLog.Salt, st)
+	if err != nil {
+		return telegram.Support{}, err
+	}
+	ql, err := support.NewQuestionLog(st, salt)
+	if err != nil {
+		return telegram.Support{}, err
+	}
+	return telegram.Support{
+		Questions:   ql,
+		Threads:     st,
+		Reminders:   support.NewReminders(st, cfg.Reminders.Before),
+		SupportName: cfg.Provider.Support,
+		Clock:       time.Now,
+		Tick:        time.Minute,
+	}, nil
+}
+
+// keepTidy runs until ctx ends: once a day it purges what is older than the
+// retention period (question_log.retention_days), and every hour it forgets
+// conversations idle longer than telegram.chat_ttl.
+func keepTidy(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) {
+	const expireEvery, purgeEvery = time.Hour, 24 * time.Hour
+	tick := time.NewTicker(expireEvery)
+	defer tick.Stop()
+	var lastPurge time.Time
+	for {
+		now := time.Now()
+		purge := now.Sub(lastPurge) >= purgeEvery
+		if purge {
+			lastPurge = now
+		}
+		tidy(ctx, cfg, st, log, now, purge)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// tidy is one round of keepTidy; purge says whether the daily purge is due.
+func tidy(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, now time.Time, purge bool) {
+	if cfg.Telegram.ChatTTL > 0 {
+		if n, err := st.ExpireConversations(ctx, now.Add(-cfg.Telegram.ChatTTL)); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("cannot expire idle conversations", "err", err)
+			}
+		} else if n > 0 {
+			log.Info("expired idle conversations", "count", n)
+		}
+	}
+	if days := cfg.QuestionLog.RetentionDays; days > 0 && purge {
+		n, err := st.Purge(ctx, now.AddDate(0, 0, -days))
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("daily purge failed", "err", err)
+			}
+			return
+		}
+		log.Info("daily purge", "retention_days", days, "questions", n.Questions, "threads", n.Threads, "reminders", n.Reminders, "conversations", n.Conversations)
+	}
 }
