@@ -2,7 +2,9 @@ package telegram
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -457,5 +459,77 @@ func TestRemindersAcrossRestarts(t *testing.T) {
 	})
 	if !strings.Contains(got.text(), "24-hour limit") || !strings.Contains(got.text(), strings.TrimSpace(deadline.Text)) || len(got.buttons()) != 0 {
 		t.Errorf("after-deadline message = %q %v", got.text(), got.buttons())
+	}
+}
+
+var supportTranscriptPath = flag.String("support-transcript", "", "write the handoff and reminder demo's transcript to this file (for the README)")
+
+// TestSupportTranscript plays a handoff and a reminder as the customer and
+// the support group see them; the README's transcript comes from here.
+func TestSupportTranscript(t *testing.T) {
+	env := newSupportEnv(t, t.TempDir(), &clock{now: t0})
+	h := startSupport(t, env)
+	var b strings.Builder
+	show := func(where string, calls []apiCall) {
+		for _, c := range calls {
+			fmt.Fprintf(&b, "🤖 BeianBot%s:\n", where)
+			for _, line := range strings.Split(c.text(), "\n") {
+				fmt.Fprintf(&b, "   %s\n", line)
+			}
+			if c.Markup != nil {
+				for _, row := range c.Markup.InlineKeyboard {
+					var labels []string
+					for _, btn := range row {
+						labels = append(labels, "[ "+btn["text"].(string)+" ]")
+					}
+					fmt.Fprintf(&b, "   %s\n", strings.Join(labels, " "))
+				}
+			}
+			fmt.Fprintln(&b)
+		}
+	}
+	chat := privateChat(bob)
+	groupSent := func(from int) []apiCall { return h.api.sent(supportGroup)[from:] }
+
+	fmt.Fprintf(&b, "👤 Bob: Can you help me with my domain transfer?\n\n")
+	unknown := h.say(t, chat, bob, "Can you help me with my domain transfer?", 1)
+	show("", unknown)
+	fmt.Fprintf(&b, "👤 Bob taps [ 🙋 Talk to a person ]\n\n")
+	show("", h.press(t, chat, bob, unknown[0], "🙋 Talk to a person", 1))
+	post := h.api.waitSent(t, supportGroup, 1)[0]
+	show(" (in the support group)", []apiCall{post})
+	fmt.Fprintf(&b, "👩‍💼 Dave (agent, replying to that post in the group): Hi Bob, please send me the domain name.\n\n")
+	show("", h.agentSays(t, groupChat, post, "Hi Bob, please send me the domain name.", chat.id, 1))
+	fmt.Fprintf(&b, "👤 Bob: example.cn\n\n")
+	n := len(h.api.sent(supportGroup))
+	h.api.push(textUpdate(chat, bob, "example.cn"))
+	h.api.waitSent(t, supportGroup, n+1)
+	show(" (in the support group)", groupSent(n))
+	fmt.Fprintf(&b, "👩‍💼 Dave (replying /close to the post)\n\n")
+	n = len(h.api.sent(supportGroup))
+	show("", h.agentSays(t, groupChat, post, "/close", chat.id, 1))
+	h.api.waitSent(t, supportGroup, n+1)
+	show(" (in the support group)", groupSent(n))
+
+	fmt.Fprintf(&b, "👤 Bob: /remind   (at 09:00 Beijing time)\n\n")
+	ask := h.say(t, chat, bob, "/remind", 1)
+	show("", ask)
+	fmt.Fprintf(&b, "👤 Bob taps [ 2 h ago ]\n\n")
+	show("", h.press(t, chat, bob, ask[0], "2 h ago", 1))
+	env.clock.advance(10 * time.Hour)
+	before := len(h.api.sent(chat.id))
+	fmt.Fprintf(&b, "(19:00 Beijing time)\n\n")
+	rem := h.api.waitSent(t, chat.id, before+1)[before:]
+	show("", rem)
+	fmt.Fprintf(&b, "👤 Bob taps [ ✅ Done, verified ]\n\n")
+	show("", h.press(t, chat, bob, rem[0], "✅ Done, verified", 1))
+
+	if *supportTranscriptPath != "" {
+		if err := os.WriteFile(*supportTranscriptPath, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Count(b.String(), "🤖") < 10 {
+		t.Errorf("transcript too short:\n%s", b.String())
 	}
 }
