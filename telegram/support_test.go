@@ -470,24 +470,7 @@ func TestSupportTranscript(t *testing.T) {
 	env := newSupportEnv(t, t.TempDir(), &clock{now: t0})
 	h := startSupport(t, env)
 	var b strings.Builder
-	show := func(where string, calls []apiCall) {
-		for _, c := range calls {
-			fmt.Fprintf(&b, "🤖 BeianBot%s:\n", where)
-			for _, line := range strings.Split(c.text(), "\n") {
-				fmt.Fprintf(&b, "   %s\n", line)
-			}
-			if c.Markup != nil {
-				for _, row := range c.Markup.InlineKeyboard {
-					var labels []string
-					for _, btn := range row {
-						labels = append(labels, "[ "+btn["text"].(string)+" ]")
-					}
-					fmt.Fprintf(&b, "   %s\n", strings.Join(labels, " "))
-				}
-			}
-			fmt.Fprintln(&b)
-		}
-	}
+	show := func(where string, calls []apiCall) { writeBotMessages(&b, where, calls) }
 	chat := privateChat(bob)
 	groupSent := func(from int) []apiCall { return h.api.sent(supportGroup)[from:] }
 

@@ -15,24 +15,7 @@ var transcriptPath = flag.String("transcript", "", "write the demo conversation'
 func TestTranscript(t *testing.T) {
 	h := start(t, setup{})
 	var b strings.Builder
-	show := func(who string, calls []apiCall) {
-		for _, c := range calls {
-			fmt.Fprintf(&b, "🤖 BeianBot:\n")
-			for _, line := range strings.Split(c.text(), "\n") {
-				fmt.Fprintf(&b, "   %s\n", line)
-			}
-			if c.Markup != nil {
-				for _, row := range c.Markup.InlineKeyboard {
-					var labels []string
-					for _, btn := range row {
-						labels = append(labels, "[ "+btn["text"].(string)+" ]")
-					}
-					fmt.Fprintf(&b, "   %s\n", strings.Join(labels, " "))
-				}
-			}
-			fmt.Fprintln(&b)
-		}
-	}
+	show := func(_ string, calls []apiCall) { writeBotMessages(&b, "", calls) }
 	say := func(u tUser, text string) []apiCall {
 		fmt.Fprintf(&b, "👤 %s: %s\n\n", u.name, text)
 		got := h.say(t, privateChat(u), u, text, 1)
@@ -68,5 +51,26 @@ func TestTranscript(t *testing.T) {
 	}
 	if strings.Count(b.String(), "🤖") < 8 {
 		t.Errorf("transcript too short:\n%s", b.String())
+	}
+}
+
+// writeBotMessages renders what the bot sent, with its buttons, as the
+// README's transcripts show it; where says which chat ("" for the customer's).
+func writeBotMessages(b *strings.Builder, where string, calls []apiCall) {
+	for _, c := range calls {
+		fmt.Fprintf(b, "🤖 BeianBot%s:\n", where)
+		for _, line := range strings.Split(c.text(), "\n") {
+			fmt.Fprintf(b, "   %s\n", line)
+		}
+		if c.Markup != nil {
+			for _, row := range c.Markup.InlineKeyboard {
+				var labels []string
+				for _, btn := range row {
+					labels = append(labels, "[ "+btn["text"].(string)+" ]")
+				}
+				fmt.Fprintf(b, "   %s\n", strings.Join(labels, " "))
+			}
+		}
+		fmt.Fprintln(b)
 	}
 }
