@@ -134,7 +134,7 @@ func (e *Engine) topicReply(t turn, id string, explain *Explain) Reply {
 // unknownReply says plainly that beianbot has no answer and offers a human;
 // when the index had candidates close to trusted, it lists them as a
 // "did you mean".
-func (e *Engine) unknownReply(conv *Conversation, t turn, hits []index.Hit, explain *Explain) Reply {
+func (e *Engine) unknownReply(t turn, hits []index.Hit, explain *Explain) Reply {
 	r := e.topicReply(t, TopicUnknown, explain)
 	var sug []Suggestion
 	for _, h := range hits {

@@ -321,7 +321,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 		// Close to the who-verifies examples but naming neither a filing
 		// type nor anyone verifying ("备案要收费吗"): not a question we answer.
 		explain.Rule += "; but no filing type and no who-words"
-		return e.unknownReply(conv, t, hits, explain)
+		return e.unknownReply(t, hits, explain)
 	case ok && topic == TopicWhoVerifies:
 		r := e.clarifyBusiness(t, rule+"; no filing type named")
 		r.Explain.Hits = explain.Hits
@@ -329,7 +329,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	case ok:
 		return e.topicReply(t, topic, explain)
 	}
-	return e.unknownReply(conv, t, hits, explain)
+	return e.unknownReply(t, hits, explain)
 }
 
 // admitted drops the hits of topics whose required terms the message lacks.
