@@ -81,12 +81,13 @@ func runChat(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 	conv := &bot.Conversation{Lang: pinned}
 	prompt := func() {
 		if interactive {
-			fmt.Fprint(out, "\n> ")
+			fmt.Fprint(out, "> ")
 			out.Flush()
 		}
 	}
 	if interactive {
 		fmt.Fprintln(out, "beianbot chat — ask in 中文 or English. /reset starts over, /quit (or Ctrl-D) ends.")
+		fmt.Fprintln(out)
 	}
 	prompt()
 	err := eachLine(stdin, func(line string) bool {
