@@ -176,3 +176,33 @@ func TestEvalCommand(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// knowledge_dir replaces the embedded knowledge base; a broken one stops
+// the program with the file and field named.
+func TestKnowledgeDir(t *testing.T) {
+	dir := t.TempDir()
+	src, err := filepath.Glob("../../knowledge/data/*.yaml")
+	if err != nil || len(src) == 0 {
+		t.Fatal("no knowledge files", err)
+	}
+	for _, p := range src {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(p) == "deadline.yaml" {
+			data = []byte(strings.Replace(string(data), "answer:\n  zh: |\n", "answer:\n  zh: |\n    【本地版本】\n", 1))
+		}
+		os.WriteFile(filepath.Join(dir, filepath.Base(p)), data, 0o644)
+	}
+	t.Setenv("BEIANBOT_KNOWLEDGE_DIR", dir)
+	code, out, errOut := runCLI(t, "", "ask", "超过24小时没核验怎么办")
+	if code != 0 || !strings.Contains(out, "【本地版本】") {
+		t.Fatalf("exit %d, knowledge_dir not used:\n%s%s", code, out, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "deadline.yaml"), []byte("id: deadline\ncolour: red\n"), 0o644)
+	code, _, errOut = runCLI(t, "", "ask", "hi")
+	if code != 2 || !strings.Contains(errOut, "deadline.yaml") || !strings.Contains(errOut, "colour") {
+		t.Errorf("broken knowledge_dir: exit %d: %s", code, errOut)
+	}
+}
