@@ -32,9 +32,12 @@ Usage:
                  run evaluation case files and report accuracy
   beianbot kb lint [DIR]
                  check a knowledge-base directory (default: the embedded one)
-  beianbot serve  run the Telegram bot
+  beianbot serve  [--mode polling|webhook] [--memory]
+                 run the Telegram bot (token from BEIANBOT_TELEGRAM_TOKEN)
   beianbot report [--since 7d] [--format text|csv|json]
-  beianbot purge  delete question-log entries older than the retention period
+                 what customers asked: volume, unanswered questions, 👎, handoffs, suggested examples
+  beianbot purge  [--older-than 30d]
+                 delete logged questions and finished threads older than the retention period
 
 Every command takes --config FILE; settings can also come from BEIANBOT_* environment variables.
 `
