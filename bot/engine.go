@@ -173,16 +173,15 @@ func (e *Engine) Choose(ctx context.Context, conv *Conversation, i int) Reply {
 	return e.finish(ctx, conv, t, e.answerRows(t, e.rowsOfOption(opt), opt.Label, "tap on option "+opt.Label))
 }
 
-// Topic answers with one knowledge-base topic, e.g. for a deep link or /steps.
-// An unknown id gets the unknown topic's answer.
-func (e *Engine) Topic(ctx context.Context, conv *Conversation, id string, l lang.Lang) Reply {
+// Topic answers with one knowledge-base topic, e.g. for a deep link or /steps,
+// in language l (Traditional characters when traditional and l is Chinese;
+// l "" follows the conversation). An unknown id gets the unknown topic's answer.
+func (e *Engine) Topic(ctx context.Context, conv *Conversation, id string, l lang.Lang, traditional bool) Reply {
 	if conv == nil {
 		conv = &Conversation{}
 	}
 	t := e.newTurn(conv, "")
-	if l != "" {
-		t.lang = l
-	}
+	t.setLang(l, traditional)
 	if id == TopicWhoVerifies {
 		return e.finish(ctx, conv, t, e.clarifyBusiness(t, "topic requested: "+id))
 	}
@@ -193,15 +192,14 @@ func (e *Engine) Topic(ctx context.Context, conv *Conversation, id string, l lan
 }
 
 // Who answers who must verify for a business (and subcase, "" for any),
-// asking back when the business alone does not decide.
-func (e *Engine) Who(ctx context.Context, conv *Conversation, business, subcase string, l lang.Lang) Reply {
+// asking back when the business alone does not decide; l and traditional
+// as for Topic.
+func (e *Engine) Who(ctx context.Context, conv *Conversation, business, subcase string, l lang.Lang, traditional bool) Reply {
 	if conv == nil {
 		conv = &Conversation{}
 	}
 	t := e.newTurn(conv, "")
-	if l != "" {
-		t.lang = l
-	}
+	t.setLang(l, traditional)
 	var rows []matrix.Row
 	for _, r := range e.table.RowsOf(business) {
 		if subcase == "" || r.Subcase == subcase {
@@ -216,6 +214,13 @@ func (e *Engine) Who(ctx context.Context, conv *Conversation, business, subcase 
 		label += " / " + subcase
 	}
 	return e.finish(ctx, conv, t, e.answerRows(t, rows, label, "chosen: "+label))
+}
+
+// setLang sets the reply language a caller chose; "" keeps the detected one.
+func (t *turn) setLang(l lang.Lang, traditional bool) {
+	if l != "" {
+		t.lang, t.traditional = l, l == lang.ZH && traditional
+	}
 }
 
 // newTurn cleans the message and decides the reply language.

@@ -149,12 +149,12 @@ func TestWho(t *testing.T) {
 	e := testEngine(t)
 	ctx := context.Background()
 	for _, row := range e.Matrix().Rows() {
-		r := e.Who(ctx, &Conversation{}, row.Business, row.Subcase, lang.EN)
+		r := e.Who(ctx, &Conversation{}, row.Business, row.Subcase, lang.EN, false)
 		if r.Matrix == nil || r.Matrix.Principal != row.Principal || r.Matrix.Website != row.Website || r.Lang != lang.EN {
 			t.Errorf("Who(%s, %s): %+v", row.Business, row.Subcase, r.Matrix)
 		}
 	}
-	if r := e.Who(ctx, &Conversation{}, "变更主体", "", lang.ZH); r.Clarify == nil {
+	if r := e.Who(ctx, &Conversation{}, "变更主体", "", lang.ZH, false); r.Clarify == nil {
 		t.Error("Who(变更主体) without subcase must ask back")
 	}
 }
@@ -211,11 +211,31 @@ func TestLanguage(t *testing.T) {
 	}
 }
 
+// A caller can ask for Traditional characters without pinning the chat.
+func TestTopicAndWhoInTraditional(t *testing.T) {
+	e := testEngine(t)
+	conv := &Conversation{}
+	for _, r := range []Reply{
+		e.Topic(context.Background(), conv, "how-to-verify", lang.ZH, true),
+		e.Who(context.Background(), conv, "新增接入", "", lang.ZH, true),
+	} {
+		if !r.Traditional || lang.ToSimplified(r.Text) == r.Text {
+			t.Errorf("%s: not in Traditional characters:\n%s", r.Topic, r.Text)
+		}
+	}
+	if conv.Lang != "" {
+		t.Errorf("asking for Traditional pinned the conversation to %q", conv.Lang)
+	}
+	if r := e.Topic(context.Background(), conv, "how-to-verify", lang.EN, true); r.Traditional {
+		t.Error("English replies are never Traditional")
+	}
+}
+
 // Traditional replies keep MIIT's messages as the site shows them.
 func TestTraditionalKeepsMIITMessages(t *testing.T) {
 	e := testEngine(t)
 	for _, m := range e.Knowledge().Messages() {
-		r := e.Topic(context.Background(), &Conversation{Lang: lang.ZH, Traditional: true}, m.TopicID, "")
+		r := e.Topic(context.Background(), &Conversation{Lang: lang.ZH, Traditional: true}, m.TopicID, "", false)
 		if !r.Traditional || !strings.Contains(r.Text, m.Text) {
 			t.Errorf("%s: Traditional reply lost the exact message %q:\n%s", m.TopicID, m.Text, r.Text)
 		}
@@ -274,7 +294,7 @@ func TestProviderNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	r := e.Topic(context.Background(), &Conversation{}, "no-application-to-resend", lang.EN)
+	r := e.Topic(context.Background(), &Conversation{}, "no-application-to-resend", lang.EN, false)
 	if !strings.Contains(r.Text, "ExampleCloud's filing desk") || strings.Contains(r.Text, "QingCloud") {
 		t.Errorf("provider names not applied:\n%s", r.Text)
 	}
@@ -341,7 +361,7 @@ func FuzzReply(f *testing.F) {
 func TestRenderedVerdictText(t *testing.T) {
 	e := testEngine(t)
 	for _, row := range e.Matrix().Rows() {
-		r := e.Who(context.Background(), &Conversation{}, row.Business, row.Subcase, lang.ZH)
+		r := e.Who(context.Background(), &Conversation{}, row.Business, row.Subcase, lang.ZH, false)
 		for _, role := range []struct {
 			name string
 			must bool

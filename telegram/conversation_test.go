@@ -151,7 +151,7 @@ func TestDeepLinks(t *testing.T) {
 	h := start(t, setup{})
 	chat := privateChat(alice)
 	got := h.say(t, chat, alice, "/start how-to-verify", 1)[0]
-	want := engineForTest(t).Topic(context.Background(), &bot.Conversation{}, "how-to-verify", lang.ZH)
+	want := engineForTest(t).Topic(context.Background(), &bot.Conversation{}, "how-to-verify", lang.ZH, false)
 	if got.text() != strings.TrimSpace(want.Text) {
 		t.Errorf("deep link answered\n%q\nwant\n%q", got.text(), want.Text)
 	}
@@ -194,14 +194,14 @@ func TestWhoWizard(t *testing.T) {
 			// …and the subcase gives the table's answer.
 			last := rows[len(rows)-1]
 			answer := h.press(t, chat, tt.user, step2, numbered(len(rows)-1, last.Label(tt.l)), 1)[0]
-			want := e.Who(context.Background(), &bot.Conversation{}, business, last.Subcase, tt.l)
+			want := e.Who(context.Background(), &bot.Conversation{}, business, last.Subcase, tt.l, false)
 			if answer.text() != strings.TrimSpace(want.Text) {
 				t.Errorf("wizard answered\n%q\nwant\n%q", answer.text(), want.Text)
 			}
 			// A filing type with one row answers at once.
 			single := table.Businesses()[0]
 			answer = h.press(t, chat, tt.user, step1, numbered(0, labelOf(table.RowsOf(single)[0], tt.l)), 1)[0]
-			want = e.Who(context.Background(), &bot.Conversation{}, single, "", tt.l)
+			want = e.Who(context.Background(), &bot.Conversation{}, single, "", tt.l, false)
 			if answer.text() != strings.TrimSpace(want.Text) || answer.Markup == nil {
 				t.Errorf("single-row type answered\n%q\nwant\n%q", answer.text(), want.Text)
 			}
@@ -244,7 +244,7 @@ func TestAskBackTaps(t *testing.T) {
 	h.say(t, chat, alice, "收不到核验短信怎么办", 1)
 	opt = first.Clarify.Options[2]
 	got = h.press(t, chat, alice, ask1, numbered(2, opt.Label), 1)[0]
-	who := engineForTest(t).Who(context.Background(), &bot.Conversation{}, opt.Business, opt.Subcase, lang.ZH)
+	who := engineForTest(t).Who(context.Background(), &bot.Conversation{}, opt.Business, opt.Subcase, lang.ZH, false)
 	if got.text() != strings.TrimSpace(who.Text) {
 		t.Errorf("stale tap answered\n%q\nwant\n%q", got.text(), who.Text)
 	}

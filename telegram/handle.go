@@ -304,17 +304,6 @@ func (s *Server) commandLang(conv bot.Conversation, u *models.User) (lang.Lang, 
 	return lang.ZH, false
 }
 
-// inLang runs f with the conversation's language set to l for its duration,
-// so the engine's answer to a command is in the user's language even when
-// nothing is pinned (its Topic takes a language but not Traditional).
-func inLang(conv *bot.Conversation, l lang.Lang, trad bool, f func()) {
-	if conv.Lang == "" && l == lang.ZH && trad {
-		conv.Lang, conv.Traditional = lang.ZH, true
-		defer func() { conv.Lang, conv.Traditional = "", false }()
-	}
-	f()
-}
-
 // handleMessage answers one message: a command, a question, or something
 // that is not text.
 func (s *Server) handleMessage(ctx context.Context, rq *request, m *models.Message) {
@@ -361,7 +350,7 @@ func (s *Server) command(ctx context.Context, rq *request, conv *bot.Conversatio
 		conv.Pending, conv.PendingLang, conv.Suggested = nil, "", nil
 		if args != "" && topicID.MatchString(args) {
 			var r bot.Reply
-			inLang(conv, l, trad, func() { r = s.engine.Topic(ctx, conv, args, l) })
+			r = s.engine.Topic(ctx, conv, args, l, trad)
 			if r.Topic != bot.TopicUnknown || args == bot.TopicUnknown {
 				s.deliver(ctx, rq, r, true)
 				return
@@ -371,16 +360,16 @@ func (s *Server) command(ctx context.Context, rq *request, conv *bot.Conversatio
 		s.welcome(ctx, rq, l, trad)
 	case "help":
 		var r bot.Reply
-		inLang(conv, l, trad, func() { r = s.engine.Topic(ctx, conv, s.text.Topics["help"], l) })
+		r = s.engine.Topic(ctx, conv, s.text.Topics["help"], l, trad)
 		r.Text = strings.TrimSpace(r.Text) + "\n\n" + s.text.text("commands_list", r.Lang, r.Traditional)
 		s.deliver(ctx, rq, r, false)
 	case "steps":
 		var r bot.Reply
-		inLang(conv, l, trad, func() { r = s.engine.Topic(ctx, conv, s.text.Topics["steps"], l) })
+		r = s.engine.Topic(ctx, conv, s.text.Topics["steps"], l, trad)
 		s.deliver(ctx, rq, r, true)
 	case "who":
 		var r bot.Reply
-		inLang(conv, l, trad, func() { r = s.engine.Topic(ctx, conv, bot.TopicWhoVerifies, l) })
+		r = s.engine.Topic(ctx, conv, bot.TopicWhoVerifies, l, trad)
 		s.deliver(ctx, rq, r, true)
 	case "lang":
 		s.setLang(ctx, rq, conv, args)
@@ -532,7 +521,7 @@ func (s *Server) handleCallback(ctx context.Context, rq *request, q *models.Call
 		}
 		s.answerCallback(ctx, rq, "")
 		var r bot.Reply
-		inLang(&conv, l, trad, func() { r = s.engine.Topic(ctx, &conv, id, l) })
+		r = s.engine.Topic(ctx, &conv, id, l, trad)
 		s.saveConv(ctx, rq, conv)
 		s.deliver(ctx, rq, r, true)
 	case cbFeedback:
@@ -631,7 +620,7 @@ func (s *Server) choose(ctx context.Context, conv *bot.Conversation, cb callback
 		subcase = rows[si].Subcase
 	}
 	var r bot.Reply
-	inLang(conv, l, trad, func() { r = s.engine.Who(ctx, conv, business, subcase, l) })
+	r = s.engine.Who(ctx, conv, business, subcase, l, trad)
 	return r, true
 }
 

@@ -33,8 +33,8 @@ import (
 type engine interface {
 	Reply(ctx context.Context, conv *bot.Conversation, text string) bot.Reply
 	Choose(ctx context.Context, conv *bot.Conversation, i int) bot.Reply
-	Topic(ctx context.Context, conv *bot.Conversation, id string, l lang.Lang) bot.Reply
-	Who(ctx context.Context, conv *bot.Conversation, business, subcase string, l lang.Lang) bot.Reply
+	Topic(ctx context.Context, conv *bot.Conversation, id string, l lang.Lang, traditional bool) bot.Reply
+	Who(ctx context.Context, conv *bot.Conversation, business, subcase string, l lang.Lang, traditional bool) bot.Reply
 	Matrix() *matrix.Table
 }
 

@@ -524,7 +524,7 @@ func (s *Server) schedule(ctx context.Context, rq *request, conv *bot.Conversati
 	case errors.Is(err, support.ErrDeadlinePassed):
 		s.awaiting.Delete(rq.chat)
 		var r bot.Reply
-		inLang(conv, l, trad, func() { r = s.engine.Topic(ctx, conv, deadlineTopic, l) })
+		r = s.engine.Topic(ctx, conv, deadlineTopic, l, trad)
 		s.deliver(ctx, rq, r, true)
 		return
 	case err != nil:
@@ -548,7 +548,7 @@ func (s *Server) sendReminder(ctx context.Context, d support.Due) {
 	if d.Kind == store.Expired {
 		var conv bot.Conversation
 		var r bot.Reply
-		inLang(&conv, d.Lang, d.Traditional, func() { r = s.engine.Topic(ctx, &conv, deadlineTopic, d.Lang) })
+		r = s.engine.Topic(ctx, &conv, deadlineTopic, d.Lang, d.Traditional)
 		text += "\n\n" + strings.TrimSpace(r.Text)
 	} else if data, ok := callbackData(cbDone, strconv.FormatInt(d.ReminderID, 10)); ok {
 		rows = [][]inlineButton{{{Text: support.DoneLabel(d.Lang, d.Traditional), CallbackData: data}}}

@@ -412,7 +412,7 @@ func TestReminders(t *testing.T) {
 	h.say(t, zh, alice, "/remind", 1)
 	late := h.say(t, zh, alice, "昨天 上午8点", 1)[0]
 	if want := engineSays(t, func(e *bot.Engine, c *bot.Conversation) bot.Reply {
-		return e.Topic(context.Background(), c, "deadline", lang.ZH)
+		return e.Topic(context.Background(), c, "deadline", lang.ZH, false)
 	}); late.text() != strings.TrimSpace(want.Text) {
 		t.Errorf("past the deadline answered %q, want the deadline topic", late.text())
 	}
@@ -455,7 +455,7 @@ func TestRemindersAcrossRestarts(t *testing.T) {
 		t.Errorf("%d messages after the deadline restart, want 1: %s", n, h.api.dump())
 	}
 	deadline := engineSays(t, func(e *bot.Engine, c *bot.Conversation) bot.Reply {
-		return e.Topic(context.Background(), c, "deadline", lang.EN)
+		return e.Topic(context.Background(), c, "deadline", lang.EN, false)
 	})
 	if !strings.Contains(got.text(), "24-hour limit") || !strings.Contains(got.text(), strings.TrimSpace(deadline.Text)) || len(got.buttons()) != 0 {
 		t.Errorf("after-deadline message = %q %v", got.text(), got.buttons())
