@@ -138,6 +138,7 @@ func (e *Engine) Close() error { return e.idx.Close() }
 type turn struct {
 	raw         string // the message, cleaned of invalid bytes and bounded in length
 	norm        string // lang.Normalize(raw)
+	residual    string // norm without the filing-type names the table recognised
 	lang        lang.Lang
 	traditional bool
 	truncated   bool
@@ -233,6 +234,7 @@ func (e *Engine) newTurn(conv *Conversation, text string) turn {
 		t.truncated = true
 	}
 	t.norm = lang.Normalize(t.raw)
+	t.residual = e.table.Residual(t.raw)
 	t.lang, t.traditional = e.detect(conv, t)
 	return t
 }
@@ -245,7 +247,7 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 		return conv.Lang, conv.Lang == lang.ZH && conv.Traditional
 	}
 	_, traditional := lang.Detect(t.raw)
-	rest := e.table.Residual(t.raw)
+	rest := t.residual
 	for _, m := range e.messages {
 		rest = strings.ReplaceAll(rest, m.norm, " ")
 	}
@@ -297,7 +299,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	explain := &Explain{Matrix: spans(match)}
 	if len(match.Rows) > 0 {
 		switch {
-		case e.bare(match, t):
+		case e.bare(t):
 			explain.Rule = "message names a filing type and nothing else: " + match.Rule
 			return e.matrixReply(t, match, explain)
 		case hasAny(t.norm, e.phrases.WhoIntent):
@@ -370,9 +372,8 @@ func (e *Engine) decide(hits []index.Hit) (topic string, ok bool, rule string) {
 
 // bare reports whether the message is a filing type and nothing else, like
 // "新增接入呢？" or "what about domain migration".
-func (e *Engine) bare(m matrix.Match, t turn) bool {
-	rest := e.table.Residual(t.raw)
-	rest = removeWords(rest, e.phrases.Filler.ZH, false)
+func (e *Engine) bare(t turn) bool {
+	rest := removeWords(t.residual, e.phrases.Filler.ZH, false)
 	rest = removeWords(rest, e.phrases.Filler.EN, true)
 	han, words := lang.Counts(rest)
 	return han == 0 && words == 0

@@ -72,9 +72,9 @@ func Parse(name string, data []byte) (*File, error) {
 	}
 	setLines(&root, f)
 	var errs []error
-	check := func(c Case, where string) {
+	check := func(c Case) {
 		switch {
-		case c.Q == "" && where == "":
+		case c.Q == "":
 			errs = append(errs, fmt.Errorf("%s:%d: q: empty", name, c.Line))
 		case c.Topic == "":
 			errs = append(errs, fmt.Errorf("%s:%d: topic: missing", name, c.Line))
@@ -87,14 +87,14 @@ func Parse(name string, data []byte) (*File, error) {
 		}
 	}
 	for _, c := range f.Cases {
-		check(c, "")
+		check(c)
 	}
 	for _, d := range f.Dialogs {
 		if len(d.Turns) == 0 {
 			errs = append(errs, fmt.Errorf("%s: dialog %q: no turns", name, d.Name))
 		}
 		for _, c := range d.Turns {
-			check(c, "")
+			check(c)
 		}
 	}
 	if len(f.Cases) == 0 && len(f.Dialogs) == 0 {
