@@ -32,7 +32,6 @@ import (
 // Field names. Questions are split by language so that each gets its own
 // analyser: CJK bigrams for Chinese, stemmed words for English.
 const (
-	fieldTopic      = "topic"
 	fieldQuestionZH = "q_zh"
 	fieldQuestionEN = "q_en"
 	fieldKeywordZH  = "kw_zh"
@@ -97,10 +96,10 @@ type Hit struct {
 	Doc   string // the document that matched best (an example question or a topic's keywords)
 }
 
-// doc is what gets indexed: one per example question, and one per topic for its
-// keywords and answer.
+// doc is what gets indexed: one per example question ("<topic>/zh/3"), and one
+// per topic ("<topic>/topic") with its keywords, all its examples and its
+// answer. The topic is read back from the id.
 type doc struct {
-	Topic      string `json:"topic"`
 	QuestionZH string `json:"q_zh,omitempty"`
 	QuestionEN string `json:"q_en,omitempty"`
 	KeywordZH  string `json:"kw_zh,omitempty"`
@@ -135,17 +134,16 @@ func Build(ctx context.Context, kb *knowledge.Base) (*Index, error) {
 			return nil, err
 		}
 		for i, q := range t.Examples.ZH {
-			if err := add(fmt.Sprintf("%s/zh/%d", t.ID, i), doc{Topic: t.ID, QuestionZH: lang.Normalize(q)}); err != nil {
+			if err := add(fmt.Sprintf("%s/zh/%d", t.ID, i), doc{QuestionZH: lang.Normalize(q)}); err != nil {
 				return nil, fmt.Errorf("index %s: %w", t.ID, err)
 			}
 		}
 		for i, q := range t.Examples.EN {
-			if err := add(fmt.Sprintf("%s/en/%d", t.ID, i), doc{Topic: t.ID, QuestionEN: lang.Normalize(q)}); err != nil {
+			if err := add(fmt.Sprintf("%s/en/%d", t.ID, i), doc{QuestionEN: lang.Normalize(q)}); err != nil {
 				return nil, fmt.Errorf("index %s: %w", t.ID, err)
 			}
 		}
 		d := doc{
-			Topic:     t.ID,
 			KeywordZH: lang.Normalize(strings.Join(append(t.Keywords.ZH, t.Examples.ZH...), "\n")),
 			KeywordEN: lang.Normalize(strings.Join(append(t.Keywords.EN, t.Examples.EN...), "\n")),
 			AnswerZH:  lang.Normalize(t.Title.ZH + "\n" + t.Answer.ZH),
@@ -234,10 +232,6 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		return f
 	}
 	dm := bleve.NewDocumentStaticMapping()
-	topic := bleve.NewKeywordFieldMapping()
-	topic.Store = true
-	topic.IncludeInAll = false
-	dm.AddFieldMappingsAt(fieldTopic, topic)
 	for _, f := range []string{fieldQuestionZH, fieldKeywordZH, fieldAnswerZH} {
 		dm.AddFieldMappingsAt(f, textField(analyzerZH))
 	}
