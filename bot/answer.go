@@ -4,45 +4,24 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/beianbot/beianbot/index"
 	"github.com/beianbot/beianbot/lang"
 	"github.com/beianbot/beianbot/matrix"
 )
 
-// matrixReply answers from the rows a lookup found, or asks back when they
-// disagree.
-func (e *Engine) matrixReply(t turn, m matrix.Match, explain *Explain) Reply {
-	words := strings.Join(spanTexts(m), "、")
-	r := e.answerRows(t, m.Rows, words, explain.Rule)
-	r.Explain.Hits, r.Explain.Matrix = explain.Hits, explain.Matrix
-	return r
-}
-
-func spanTexts(m matrix.Match) []string {
-	var out []string
-	for _, s := range m.Spans {
-		out = append(out, s.Text)
-	}
-	return out
-}
-
-// answerRows says who must verify when every row agrees, and asks back with
-// one option per row when they do not. It never picks one row of several.
-func (e *Engine) answerRows(t turn, rows []matrix.Row, words, rule string) Reply {
+// answerRows says who must verify when every row agrees, and asks back when
+// they do not. It never picks one row of several.
+func (e *Engine) answerRows(t turn, rows []matrix.Row, rule string) Reply {
 	r := Reply{Topic: TopicWhoVerifies, Explain: &Explain{Rule: rule}}
 	if len(rows) == 0 {
-		return e.clarifyBusiness(t, rule)
+		return e.clarifyBusiness(t, nil, rule)
 	}
 	if !agree(rows) {
-		c := &Clarify{Question: e.phrases.say("clarify_rows", t.lang, "words", words)}
-		for _, row := range rows {
-			c.Options = append(c.Options, Option{Business: row.Business, Subcase: row.Subcase, Label: row.Label(t.lang)})
-		}
-		r.Clarify = c
-		r.Text = clarifyText(c)
+		r.Clarify = e.clarifyRows(t, rows)
+		r.Text = clarifyText(r.Clarify)
 		if !strings.Contains(rule, "ask back") {
 			r.Explain.Rule += fmt.Sprintf("; %d rows disagree: ask back", len(rows))
 		}
@@ -60,6 +39,45 @@ func (e *Engine) answerRows(t turn, rows []matrix.Row, words, rule string) Reply
 		r.Explain.Rule += fmt.Sprintf("; %d rows agree", len(rows))
 	}
 	return r
+}
+
+// clarifyRows asks which of rows that disagree is the customer's, about the
+// slot that decides: a business's own question when the rows are its
+// subcases ("does the province change?"), else which filing type it is. When
+// the rows span several businesses and one of them has several rows, the
+// options are the businesses, and choosing one asks further if it must.
+func (e *Engine) clarifyRows(t turn, rows []matrix.Row) *Clarify {
+	var businesses []string
+	several := false
+	for i, row := range rows {
+		if !slices.Contains(businesses, row.Business) {
+			businesses = append(businesses, row.Business)
+		} else if i > 0 {
+			several = true
+		}
+	}
+	c := &Clarify{Question: e.phrases.say("clarify_rows", t.lang)}
+	if ask, ok := e.table.AskOf(businesses[0]); ok && len(businesses) == 1 {
+		c.Question = ask.In(t.lang) + e.phrases.say("clarify_reply", t.lang)
+	}
+	if len(businesses) > 1 && several {
+		for _, b := range businesses {
+			c.Options = append(c.Options, Option{Business: b, Label: e.businessLabel(b, t.lang)})
+		}
+		return c
+	}
+	for _, row := range rows {
+		c.Options = append(c.Options, Option{Business: row.Business, Subcase: row.Subcase, Label: row.Label(t.lang)})
+	}
+	return c
+}
+
+func (e *Engine) businessLabel(b string, l lang.Lang) string {
+	rows := e.table.RowsOf(b)
+	if l == lang.EN && len(rows) > 0 {
+		return rows[0].BusinessEN
+	}
+	return b
 }
 
 func agree(rows []matrix.Row) bool {
@@ -99,17 +117,16 @@ func (e *Engine) renderMatrix(l lang.Lang, labels []string, ans *MatrixAnswer) s
 }
 
 // clarifyBusiness asks which filing type the customer means, listing them all.
-func (e *Engine) clarifyBusiness(t turn, rule string) Reply {
+func (e *Engine) clarifyBusiness(t turn, explain *Explain, rule string) Reply {
 	c := &Clarify{Question: e.phrases.say("clarify_business", t.lang)}
 	for _, b := range e.table.Businesses() {
-		rows := e.table.RowsOf(b)
-		label := b
-		if t.lang == lang.EN && len(rows) > 0 {
-			label = rows[0].BusinessEN
-		}
-		c.Options = append(c.Options, Option{Business: b, Label: label})
+		c.Options = append(c.Options, Option{Business: b, Label: e.businessLabel(b, t.lang)})
 	}
-	return Reply{Topic: TopicWhoVerifies, Clarify: c, Text: clarifyText(c), Explain: &Explain{Rule: rule}}
+	if explain == nil {
+		explain = &Explain{}
+	}
+	explain.Rule = rule
+	return Reply{Topic: TopicWhoVerifies, Clarify: c, Text: clarifyText(c), Explain: explain}
 }
 
 func clarifyText(c *Clarify) string {
@@ -132,20 +149,23 @@ func (e *Engine) topicReply(t turn, id string, explain *Explain) Reply {
 }
 
 // unknownReply says plainly that beianbot has no answer and offers a human;
-// when the index had candidates close to trusted, it lists them as a
+// when the best topics were close to trusted, it lists them as a
 // "did you mean".
-func (e *Engine) unknownReply(t turn, hits []index.Hit, explain *Explain) Reply {
+func (e *Engine) unknownReply(t turn, s scores, explain *Explain) Reply {
 	r := e.topicReply(t, TopicUnknown, explain)
+	if len(s.ranked) == 0 || s.ranked[0].Label == TopicUnknown {
+		return r
+	}
 	var sug []Suggestion
-	for _, h := range hits {
-		if len(sug) == 3 || h.Score < e.minScore*suggestFraction {
+	for _, h := range s.ranked {
+		if len(sug) == 3 || h.Prob < e.minScore*suggestFraction {
 			break
 		}
-		if h.Topic == TopicGreeting || h.Topic == TopicUnknown {
+		if h.Label == TopicGreeting || h.Label == TopicUnknown {
 			continue
 		}
-		topic, _ := e.kb.Topic(h.Topic)
-		sug = append(sug, Suggestion{Topic: h.Topic, Title: topic.Title.In(t.lang), Score: h.Score})
+		topic, _ := e.kb.Topic(h.Label)
+		sug = append(sug, Suggestion{Topic: h.Label, Title: topic.Title.In(t.lang), Score: h.Prob})
 	}
 	if len(sug) < 2 {
 		return r

@@ -1,5 +1,5 @@
 // Package bot is beianbot's conversation engine: it turns a customer's message
-// into a Reply, from the verification table, MIIT's messages and the FAQ index.
+// into a Reply, from the verification table, MIIT's messages and the FAQ topics.
 package bot
 
 import (
@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/beianbot/beianbot/classify"
+	"github.com/beianbot/beianbot/concept"
 	"github.com/beianbot/beianbot/index"
 	"github.com/beianbot/beianbot/knowledge"
 	"github.com/beianbot/beianbot/lang"
@@ -17,24 +20,21 @@ import (
 
 // Topic ids the engine itself relies on (the knowledge base's contract).
 const (
-	TopicGreeting    = "greeting"
-	TopicWhoVerifies = "who-verifies"
-	TopicUnknown     = "unknown"
-	// topicWhichPhones answers "who gets the SMS" questions, which name no
-	// filing type but are not asking which filing type applies.
-	topicWhichPhones = "which-phones"
+	TopicGreeting    = knowledge.Greeting
+	TopicWhoVerifies = knowledge.WhoVerifies
+	TopicUnknown     = knowledge.Unknown
 )
 
 // maxInputRunes bounds what the engine reads of one message; longer messages
 // are answered from their beginning, and the reply says so.
 const maxInputRunes = 2000
 
-// Default index thresholds, calibrated on testdata/eval (see README): a top
-// score below MinScore, or a lead over the runner-up below MinMargin (as a
-// fraction of the top score), is not trusted.
+// Default thresholds of the topic decision (see README): a best topic whose
+// confidence is below MinScore is not trusted, nor one whose lead over the
+// runner-up is below MinMargin (as a fraction of its confidence).
 const (
-	DefaultMinScore  = 0.30
-	DefaultMinMargin = 0.03
+	DefaultMinScore  = 0.20
+	DefaultMinMargin = 0.10
 )
 
 // Options configures New. Zero values mean: embedded data, default thresholds,
@@ -54,7 +54,9 @@ type Options struct {
 type Engine struct {
 	kb        *knowledge.Base
 	table     *matrix.Table
+	lex       *concept.Lexicon
 	idx       *index.Index
+	model     *classify.Model
 	phrases   *phrases
 	messages  []miitMessage
 	support   knowledge.Text
@@ -70,7 +72,8 @@ type miitMessage struct {
 	text, norm, compact, topic string
 }
 
-// New loads what opts leaves empty from the embedded data and builds the index.
+// New loads what opts leaves empty from the embedded data, builds the index
+// and trains the classifier.
 func New(ctx context.Context, opts Options) (*Engine, error) {
 	var err error
 	kb := opts.Knowledge
@@ -84,6 +87,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		provider = *opts.Provider
 	}
 	kb = kb.WithProvider(provider)
+	lex, err := concept.Embedded()
+	if err != nil {
+		return nil, fmt.Errorf("load concept lexicon: %w", err)
+	}
 	table := opts.Matrix
 	if table == nil {
 		if table, err = matrix.Embedded(); err != nil {
@@ -94,12 +101,14 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := index.Build(ctx, kb)
+	read := exampleReader(kb, lex)
+	idx, err := index.Build(ctx, kb, read)
 	if err != nil {
 		return nil, fmt.Errorf("build index: %w", err)
 	}
 	e := &Engine{
-		kb: kb, table: table, idx: idx, phrases: ph,
+		kb: kb, table: table, lex: lex, idx: idx, phrases: ph,
+		model:     Train(kb, read),
 		support:   provider.Support,
 		minScore:  orDefault(opts.MinScore, DefaultMinScore),
 		minMargin: orDefault(opts.MinMargin, DefaultMinMargin),
@@ -113,6 +122,35 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		e.messages = append(e.messages, miitMessage{text: m.Text, norm: lang.Normalize(m.Text), compact: lang.Compact(m.Text), topic: m.TopicID})
 	}
 	return e, nil
+}
+
+// exampleReader reads every example question of kb once, for both the index
+// and the classifier; other texts are read on demand.
+func exampleReader(kb *knowledge.Base, lex *concept.Lexicon) index.Reader {
+	read := func(text string) concept.Reading { return lex.Read(lang.Normalize(text)) }
+	seen := map[string]concept.Reading{}
+	for _, t := range kb.Topics() {
+		for _, q := range append(append([]string{}, t.Examples.ZH...), t.Examples.EN...) {
+			seen[q] = read(q)
+		}
+	}
+	return func(text string) concept.Reading {
+		if r, ok := seen[text]; ok {
+			return r
+		}
+		return read(text)
+	}
+}
+
+// Train fits the topic classifier to the knowledge base's example questions.
+func Train(kb *knowledge.Base, read index.Reader) *classify.Model {
+	var ex []classify.Example
+	for _, t := range kb.Topics() {
+		for _, q := range append(append([]string{}, t.Examples.ZH...), t.Examples.EN...) {
+			ex = append(ex, classify.Example{Features: classify.Features(read(q)), Label: t.ID})
+		}
+	}
+	return classify.Train(ex, classify.Options{})
 }
 
 func orDefault(v, d float64) float64 {
@@ -134,11 +172,12 @@ func (e *Engine) Index() *index.Index { return e.idx }
 // Close releases the index.
 func (e *Engine) Close() error { return e.idx.Close() }
 
-// turn is one message being answered: what was said and how to say things back.
+// turn is one message being answered: what was said, what it was read as,
+// and how to say things back.
 type turn struct {
 	raw         string // the message, cleaned of invalid bytes and bounded in length
 	norm        string // lang.Normalize(raw)
-	residual    string // norm without the filing-type names the table recognised
+	reading     concept.Reading
 	lang        lang.Lang
 	traditional bool
 	truncated   bool
@@ -167,11 +206,11 @@ func (e *Engine) Choose(ctx context.Context, conv *Conversation, i int) Reply {
 		// A stale button (the conversation moved on, or the bot restarted
 		// without its state): ask afresh rather than guess.
 		conv.Pending = nil
-		return e.finish(ctx, conv, t, e.clarifyBusiness(t, "tap on an option that is no longer pending"))
+		return e.finish(ctx, conv, t, e.clarifyBusiness(t, nil, "tap on an option that is no longer pending"))
 	}
 	opt := conv.Pending.Options[i]
 	t.raw = opt.Label
-	return e.finish(ctx, conv, t, e.answerRows(t, e.rowsOfOption(opt), opt.Label, "tap on option "+opt.Label))
+	return e.finish(ctx, conv, t, e.answerRows(t, e.rowsOfOption(opt), "tap on option "+opt.Label))
 }
 
 // Topic answers with one knowledge-base topic, e.g. for a deep link or /steps,
@@ -184,7 +223,7 @@ func (e *Engine) Topic(ctx context.Context, conv *Conversation, id string, l lan
 	t := e.newTurn(conv, "")
 	t.setLang(l, traditional)
 	if id == TopicWhoVerifies {
-		return e.finish(ctx, conv, t, e.clarifyBusiness(t, "topic requested: "+id))
+		return e.finish(ctx, conv, t, e.clarifyBusiness(t, nil, "topic requested: "+id))
 	}
 	if _, ok := e.kb.Topic(id); !ok {
 		id = TopicUnknown
@@ -208,13 +247,13 @@ func (e *Engine) Who(ctx context.Context, conv *Conversation, business, subcase 
 		}
 	}
 	if len(rows) == 0 {
-		return e.finish(ctx, conv, t, e.clarifyBusiness(t, fmt.Sprintf("no row %q/%q", business, subcase)))
+		return e.finish(ctx, conv, t, e.clarifyBusiness(t, nil, fmt.Sprintf("no row %q/%q", business, subcase)))
 	}
 	label := business
 	if subcase != "" {
 		label += " / " + subcase
 	}
-	return e.finish(ctx, conv, t, e.answerRows(t, rows, label, "chosen: "+label))
+	return e.finish(ctx, conv, t, e.answerRows(t, rows, "chosen: "+label))
 }
 
 // setLang sets the reply language a caller chose; "" keeps the detected one.
@@ -224,7 +263,7 @@ func (t *turn) setLang(l lang.Lang, traditional bool) {
 	}
 }
 
-// newTurn cleans the message and decides the reply language.
+// newTurn cleans the message, reads it once, and decides the reply language.
 func (e *Engine) newTurn(conv *Conversation, text string) turn {
 	text = strings.ToValidUTF8(text, "")
 	text = strings.ReplaceAll(text, "\x00", "")
@@ -234,34 +273,36 @@ func (e *Engine) newTurn(conv *Conversation, text string) turn {
 		t.truncated = true
 	}
 	t.norm = lang.Normalize(t.raw)
-	t.residual = e.table.Residual(t.raw)
+	t.reading = e.lex.Read(t.norm)
 	t.lang, t.traditional = e.detect(conv, t)
 	return t
 }
 
 // detect picks the reply language: pinned by the conversation, else the
-// language of the message's own words. Filing-type names and pasted MIIT
-// messages are left out first, so that "新增接入 who needs to verify" is English.
+// language of the message's own words. The subject's terms (SMS, 核验,
+// 新增接入…) and what is quoted from MIIT's messages are left out first,
+// since customers write them in Chinese inside English sentences: "whats
+// 短信核验" is English.
 func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 	if conv.Lang != "" {
 		return conv.Lang, conv.Lang == lang.ZH && conv.Traditional
 	}
 	_, traditional := lang.Detect(t.raw)
-	rest := t.residual
-	for _, m := range e.messages {
-		rest = strings.ReplaceAll(rest, m.norm, " ")
-	}
+	rest := withoutTerms(withoutQuotes(t.norm, e.messages), t.reading)
 	han, words := lang.Counts(rest)
 	if han+words > 0 {
 		l, _ := lang.Detect(rest)
 		return l, l == lang.ZH && traditional
 	}
-	// Only names, numbers or punctuation: judge by the whole message, else
-	// keep the language the conversation was in.
+	// Only terms, numbers or punctuation: judge by the whole message, a run
+	// of Chinese counting as one word ("got 找不到记录 error" is English,
+	// "sms 收不到" Chinese), else keep the language the conversation was in.
 	han, words = lang.Counts(t.raw)
 	if han+words > 0 {
-		l, tr := lang.Detect(t.raw)
-		return l, tr
+		if words > hanRuns(t.raw) {
+			return lang.EN, false
+		}
+		return lang.ZH, traditional
 	}
 	if conv.PendingLang != "" {
 		return conv.PendingLang, conv.Traditional
@@ -272,188 +313,74 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 	return lang.ZH, false
 }
 
-// route decides what kind of answer the message gets, in order: an answer to
-// a pending ask-back, a pasted MIIT message, a who-must-verify question, an
-// index match, or "unknown".
-func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
-	if t.norm == "" {
-		return e.emptyReply(t)
+// withoutTerms blanks the words of the subject in norm (those the reading
+// found as actions, objects, roles, qualifiers or terms, in either script),
+// keeping question words and everything else.
+func withoutTerms(norm string, r concept.Reading) string {
+	if len(r.Text) != len(norm) {
+		return norm
 	}
-	if r, ok := e.resolvePending(conv, t); ok {
-		return r
-	}
-	if len(conv.Suggested) > 0 {
-		if n, ok := optionNumber(t.norm); ok && n >= 1 && n <= len(conv.Suggested) {
-			id := conv.Suggested[n-1]
-			return e.topicReply(t, id, &Explain{Rule: fmt.Sprintf("option %d of the suggestions: %s", n, id)})
+	b := []byte(norm)
+	for _, m := range r.Mentions {
+		switch m.Kind {
+		case concept.Cue, concept.Negation, concept.Other:
+			continue
+		}
+		for i := m.Start; i < m.End; i++ {
+			b[i] = ' '
 		}
 	}
-	compact := lang.Compact(t.raw)
-	for _, m := range e.messages {
-		if m.compact != "" && strings.Contains(compact, m.compact) {
-			return e.topicReply(t, m.topic, &Explain{Rule: "pasted MIIT message", Message: m.text})
-		}
-	}
-	// The table first: a filing type named with a who-question needs no index.
-	match := e.table.Lookup(t.raw)
-	explain := &Explain{Matrix: spans(match)}
-	if len(match.Rows) > 0 {
-		switch {
-		case e.bare(t):
-			explain.Rule = "message names a filing type and nothing else: " + match.Rule
-			return e.matrixReply(t, match, explain)
-		case hasAny(t.norm, e.phrases.WhoIntent):
-			explain.Rule = "who-must-verify question naming a filing type: " + match.Rule
-			return e.matrixReply(t, match, explain)
-		}
-	}
-	hits, err := e.idx.Search(ctx, t.raw)
-	if err != nil {
-		e.log.WarnContext(ctx, "index search failed", "err", err)
-	}
-	hits = e.admitted(t.raw, hits)
-	explain.Hits = toHits(hits)
-	topic, ok, rule := e.decide(hits)
-	explain.Rule = rule
-	if len(match.Rows) == 0 && hasAny(t.norm, e.phrases.WhoQuestion) && !(ok && topic == topicWhichPhones) {
-		r := e.clarifyBusiness(t, "asks who, names no filing type; "+rule)
-		r.Explain.Hits = explain.Hits
-		return r
-	}
-	switch {
-	case ok && topic == TopicWhoVerifies && len(match.Rows) > 0:
-		explain.Rule += "; " + match.Rule
-		return e.matrixReply(t, match, explain)
-	case ok && topic == TopicWhoVerifies && !hasAny(t.norm, e.phrases.WhoIntent):
-		// Close to the who-verifies examples but naming neither a filing
-		// type nor anyone verifying ("备案要收费吗"): not a question we answer.
-		explain.Rule += "; but no filing type and no who-words"
-		return e.unknownReply(t, hits, explain)
-	case ok && topic == TopicWhoVerifies:
-		r := e.clarifyBusiness(t, rule+"; no filing type named")
-		r.Explain.Hits = explain.Hits
-		return r
-	case ok:
-		return e.topicReply(t, topic, explain)
-	}
-	return e.unknownReply(t, hits, explain)
+	return string(b)
 }
 
-// admitted drops the hits of topics whose required terms the message lacks.
-func (e *Engine) admitted(text string, hits []index.Hit) []index.Hit {
-	out := hits[:0:0]
-	for _, h := range hits {
-		if topic, ok := e.kb.Topic(h.Topic); ok && topic.Admits(text) {
-			out = append(out, h)
+// withoutQuotes blanks the parts of norm quoted from MIIT's messages: runs
+// of at least minQuoted characters that also stand in one of them, so that
+// "该请求将提交管局审核 meaning" is an English question about a quote.
+func withoutQuotes(norm string, messages []miitMessage) string {
+	const minQuoted = 4
+	runes := []rune(norm)
+	quoted := make([]bool, len(runes))
+	for _, m := range messages {
+		for i := 0; i < len(runes); i++ {
+			j := i
+			for j < len(runes) && strings.Contains(m.norm, string(runes[i:j+1])) {
+				j++
+			}
+			if j-i >= minQuoted {
+				for k := i; k < j; k++ {
+					quoted[k] = true
+				}
+				i = j - 1
+			}
 		}
 	}
-	return out
+	// Blank with as many spaces as the rune had bytes, so that byte offsets
+	// into norm (the reading's) stay valid.
+	var b strings.Builder
+	for i, r := range runes {
+		if quoted[i] {
+			b.WriteString(strings.Repeat(" ", utf8.RuneLen(r)))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
-// decide trusts the index's top topic when it scores high enough and leads
-// the runner-up clearly.
-func (e *Engine) decide(hits []index.Hit) (topic string, ok bool, rule string) {
-	if len(hits) == 0 {
-		return "", false, "index: no hit"
-	}
-	top := hits[0]
-	if top.Score < e.minScore {
-		return top.Topic, false, fmt.Sprintf("index: top %s scored %.2f, below %.2f", top.Topic, top.Score, e.minScore)
-	}
-	if len(hits) > 1 {
-		margin := (top.Score - hits[1].Score) / top.Score
-		if margin < e.minMargin {
-			return top.Topic, false, fmt.Sprintf("index: %s %.2f and %s %.2f too close (margin %.2f < %.2f)",
-				top.Topic, top.Score, hits[1].Topic, hits[1].Score, margin, e.minMargin)
+// hanRuns counts the runs of Han characters in s.
+func hanRuns(s string) int {
+	n, in := 0, false
+	for _, r := range s {
+		h := unicode.Is(unicode.Han, r)
+		if h && !in {
+			n++
 		}
+		in = h
 	}
-	return top.Topic, true, fmt.Sprintf("index: %s scored %.2f", top.Topic, top.Score)
+	return n
 }
 
-// bare reports whether the message is a filing type and nothing else, like
-// "新增接入呢？" or "what about domain migration".
-func (e *Engine) bare(t turn) bool {
-	rest := removeWords(t.residual, e.phrases.Filler.ZH, false)
-	rest = removeWords(rest, e.phrases.Filler.EN, true)
-	han, words := lang.Counts(rest)
-	return han == 0 && words == 0
-}
-
-// hasAny reports whether norm holds one of the words: Chinese anywhere,
-// English as whole words.
-func hasAny(norm string, words knowledge.Lists) bool {
-	for _, w := range words.ZH {
-		if strings.Contains(norm, w) {
-			return true
-		}
-	}
-	for _, w := range words.EN {
-		if containsWord(norm, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// resolvePending treats the message as an answer to the pending ask-back when
-// it picks one of its options (by number, name or a phrase); otherwise the
-// ask-back is dropped and the message is a new question.
-func (e *Engine) resolvePending(conv *Conversation, t turn) (Reply, bool) {
-	p := conv.Pending
-	if p == nil {
-		return Reply{}, false
-	}
-	conv.Pending = nil
-	if n, ok := optionNumber(t.norm); ok {
-		if n < 1 || n > len(p.Options) {
-			return Reply{}, false
-		}
-		opt := p.Options[n-1]
-		return e.answerRows(t, e.rowsOfOption(opt), opt.Label, fmt.Sprintf("option %d of the pending question: %s", n, opt.Label)), true
-	}
-	var candidates []matrix.Row
-	for _, o := range p.Options {
-		candidates = append(candidates, e.rowsOfOption(o)...)
-	}
-	m := e.table.Narrow(candidates, t.raw)
-	if len(m.Rows) == 0 {
-		return Reply{}, false
-	}
-	r := e.answerRows(t, m.Rows, t.raw, "answer to the pending question: "+m.Rule)
-	r.Explain.Matrix = spans(m)
-	return r, true
-}
-
-func (e *Engine) rowsOfOption(o Option) []matrix.Row {
-	var rows []matrix.Row
-	for _, r := range e.table.RowsOf(o.Business) {
-		if o.Subcase == "" || r.Subcase == o.Subcase {
-			rows = append(rows, r)
-		}
-	}
-	return rows
-}
-
-func spans(m matrix.Match) []string {
-	var out []string
-	for _, s := range m.Spans {
-		name := s.Business
-		if s.Subcase != "" {
-			name += "/" + s.Subcase
-		}
-		out = append(out, fmt.Sprintf("%q → %s", s.Text, name))
-	}
-	return out
-}
-
-func toHits(hs []index.Hit) []Hit {
-	const shown = 3
-	var out []Hit
-	for i, h := range hs {
-		if i == shown {
-			break
-		}
-		out = append(out, Hit{Topic: h.Topic, Score: h.Score, Field: h.Field})
-	}
-	return out
+func hasHan(s string) bool {
+	h, _ := lang.Counts(s)
+	return h > 0
 }

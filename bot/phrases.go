@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -21,10 +20,7 @@ const phrasesFile = "bot/data/phrases.yaml"
 
 // phrases is bot/data/phrases.yaml: the engine's own sentences and routing words.
 type phrases struct {
-	WhoIntent   knowledge.Lists           `yaml:"who_intent"`
-	WhoQuestion knowledge.Lists           `yaml:"who_question"`
-	Filler      knowledge.Lists           `yaml:"filler"`
-	Text        map[string]knowledge.Text `yaml:"text"`
+	Text map[string]knowledge.Text `yaml:"text"`
 }
 
 // requiredText lists every sentence the engine uses, so a missing one is
@@ -32,7 +28,7 @@ type phrases struct {
 var requiredText = []string{
 	"empty", "truncated", "matrix_case", "matrix_must", "matrix_not", "matrix_deadline", "matrix_none",
 	"matrix_emergency", "role_principal", "role_website", "case_join", "clarify_business", "clarify_rows",
-	"suggest", "suggest_human", "handoff",
+	"clarify_reply", "none_expected", "none_expected_role", "suggest", "suggest_human", "handoff",
 }
 
 func loadPhrases(data []byte, name string) (*phrases, error) {
@@ -54,19 +50,8 @@ func loadPhrases(data []byte, name string) (*phrases, error) {
 			errs = append(errs, fmt.Errorf("%s: text.%s.en: empty", name, key))
 		}
 	}
-	if len(p.WhoIntent.ZH) == 0 || len(p.WhoIntent.EN) == 0 {
-		errs = append(errs, fmt.Errorf("%s: who_intent: both zh and en lists are required", name))
-	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
-	}
-	// Matching compares normalised text; normalise the word lists the same way,
-	// longest first so that longer fillers are removed before their parts.
-	for _, l := range []*[]string{&p.WhoIntent.ZH, &p.WhoIntent.EN, &p.WhoQuestion.ZH, &p.WhoQuestion.EN, &p.Filler.ZH, &p.Filler.EN} {
-		for i, w := range *l {
-			(*l)[i] = lang.Normalize(w)
-		}
-		sort.SliceStable(*l, func(i, j int) bool { return len((*l)[i]) > len((*l)[j]) })
 	}
 	return &p, nil
 }

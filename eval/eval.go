@@ -242,9 +242,36 @@ type Confusion struct {
 type Summary struct {
 	Total, Correct, WrongFacts int
 	Topics                     []TopicStats
+	Languages                  []LangStats // zh, zh-Hant, en: those with cases
 	Confusions                 []Confusion
 	Failures                   []Outcome
 	P50, P99                   time.Duration
+}
+
+// LangStats is the accuracy on the cases written in one language or script.
+type LangStats struct {
+	Lang           string // "zh" (Simplified), "zh-Hant" (Traditional) or "en"
+	Total, Correct int
+}
+
+// Accuracy is the share of this language's cases answered right.
+func (l LangStats) Accuracy() float64 { return ratio(l.Correct, l.Total) }
+
+// Script names the language a case is written in: en, zh (Simplified) or
+// zh-Hant (Traditional characters, including Cantonese). A case without a
+// language of its own ("2") counts as the language it expects.
+func Script(c Case) string {
+	switch {
+	case c.Lang == lang.EN:
+		return "en"
+	case lang.IsTraditional(c.Q):
+		return "zh-Hant"
+	case c.Lang == "":
+		if l, _ := lang.Detect(c.Q); l == lang.EN {
+			return "en"
+		}
+	}
+	return "zh"
 }
 
 // Accuracy is the share of cases answered right.
@@ -262,8 +289,17 @@ func Summarize(outs []Outcome) Summary {
 	}
 	conf := map[[2]string]int{}
 	var lat []time.Duration
+	langs := map[string]*LangStats{}
 	for _, o := range outs {
 		lat = append(lat, o.Latency)
+		sc := Script(o.Case)
+		if langs[sc] == nil {
+			langs[sc] = &LangStats{Lang: sc}
+		}
+		langs[sc].Total++
+		if o.OK {
+			langs[sc].Correct++
+		}
 		stat(o.Case.Topic).Expected++
 		stat(o.Reply.Topic).Predicted++
 		if o.Reply.Topic == o.Case.Topic {
@@ -284,6 +320,11 @@ func Summarize(outs []Outcome) Summary {
 		s.Topics = append(s.Topics, *st)
 	}
 	sort.Slice(s.Topics, func(i, j int) bool { return s.Topics[i].Topic < s.Topics[j].Topic })
+	for _, l := range []string{"zh", "zh-Hant", "en"} {
+		if langs[l] != nil {
+			s.Languages = append(s.Languages, *langs[l])
+		}
+	}
 	for k, n := range conf {
 		s.Confusions = append(s.Confusions, Confusion{Expected: k[0], Got: k[1], Count: n})
 	}

@@ -20,11 +20,13 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/token/stop"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
 	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 
+	"github.com/beianbot/beianbot/concept"
 	"github.com/beianbot/beianbot/knowledge"
 	"github.com/beianbot/beianbot/lang"
 )
@@ -38,13 +40,19 @@ const (
 	fieldKeywordEN  = "kw_en"
 	fieldAnswerZH   = "a_zh"
 	fieldAnswerEN   = "a_en"
+	// fieldConcepts holds the concepts a question mentions ("sms
+	// not_received"), the same in every language: a Chinese example also
+	// matches an English question that means the same.
+	fieldConcepts = "c"
 
 	analyzerZH = "beianbot_zh"
 	analyzerEN = "beianbot_en"
 	// analyzerRaw keeps English words as typed (no stemming), for typo
 	// matching: edit distance between misspelt stems misleads.
 	analyzerRaw = "beianbot_en_raw"
-	rawSuffix   = "_raw"
+	// analyzerConcepts splits the concept field at spaces and nothing else.
+	analyzerConcepts = "beianbot_concepts"
+	rawSuffix        = "_raw"
 )
 
 // stopEN is the English stop list; see the file for why it is short.
@@ -67,15 +75,19 @@ var boosts = []struct {
 	{fieldAnswerEN, 0.15},
 }
 
+// conceptBoost weighs the concept field against the words.
+const conceptBoost = 0.5
+
 // fuzzyBoost weighs typo-tolerant English matches below exact ones.
 const fuzzyBoost = 0.5
 
 // maxFuzzyTerms bounds the typo-tolerant clauses of one query.
 const maxFuzzyTerms = 4
 
-// maxQueryRunes bounds the text sent to the index: a 20,000-character paste
-// would otherwise turn into thousands of query clauses.
-const maxQueryRunes = 400
+// maxQueryRunes bounds the text sent to the index: a 2,000-character story
+// would otherwise turn into hundreds of query clauses. Long messages are
+// searched by their question (see questionText).
+const maxQueryRunes = 160
 
 // Index is an in-memory search index over a knowledge base.
 type Index struct {
@@ -106,11 +118,16 @@ type doc struct {
 	KeywordEN  string `json:"kw_en,omitempty"`
 	AnswerZH   string `json:"a_zh,omitempty"`
 	AnswerEN   string `json:"a_en,omitempty"`
+	Concepts   string `json:"c,omitempty"`
 }
 
 // Build indexes every topic of kb. The "unknown" topic's examples are
 // out-of-scope questions: a message closest to them is out of scope too.
-func Build(ctx context.Context, kb *knowledge.Base) (*Index, error) {
+// Reader normalises a text (lang.Normalize) and reads its concepts; the
+// engine passes one that remembers, since it reads the same examples too.
+type Reader func(text string) concept.Reading
+
+func Build(ctx context.Context, kb *knowledge.Base, read Reader) (*Index, error) {
 	start := time.Now()
 	m, err := newMapping()
 	if err != nil {
@@ -134,12 +151,14 @@ func Build(ctx context.Context, kb *knowledge.Base) (*Index, error) {
 			return nil, err
 		}
 		for i, q := range t.Examples.ZH {
-			if err := add(fmt.Sprintf("%s/zh/%d", t.ID, i), doc{QuestionZH: lang.Normalize(q)}); err != nil {
+			r := read(q)
+			if err := add(fmt.Sprintf("%s/zh/%d", t.ID, i), doc{QuestionZH: r.Text, Concepts: conceptTokens(r)}); err != nil {
 				return nil, fmt.Errorf("index %s: %w", t.ID, err)
 			}
 		}
 		for i, q := range t.Examples.EN {
-			if err := add(fmt.Sprintf("%s/en/%d", t.ID, i), doc{QuestionEN: lang.Normalize(q)}); err != nil {
+			r := read(q)
+			if err := add(fmt.Sprintf("%s/en/%d", t.ID, i), doc{QuestionEN: r.Text, Concepts: conceptTokens(r)}); err != nil {
 				return nil, fmt.Errorf("index %s: %w", t.ID, err)
 			}
 		}
@@ -171,6 +190,41 @@ func Build(ctx context.Context, kb *knowledge.Base) (*Index, error) {
 		}
 	}
 	return &Index{idx: idx, buildTime: time.Since(start), docs: n, rawAn: rawAn, vocabEN: vocab}, nil
+}
+
+// conceptTokens writes a reading's concepts as words for the concept field.
+func conceptTokens(r concept.Reading) string {
+	var b strings.Builder
+	for _, m := range r.Mentions {
+		if m.Kind == concept.Other || m.Kind == concept.Negation {
+			continue
+		}
+		b.WriteString(m.ID)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// questionText is what of a message the index searches: the whole message
+// when it is short, else its question clauses (the story around a question
+// says little about which answer is wanted, and costs search time).
+func questionText(r concept.Reading) string {
+	norm := r.Text
+	if utf8.RuneCountInString(norm) <= maxQueryRunes {
+		return norm
+	}
+	var b strings.Builder
+	for _, c := range r.Clauses {
+		if !c.Question || c.From >= c.To {
+			continue
+		}
+		b.WriteString(norm[r.Tokens[c.From].Start:r.Tokens[c.To-1].End])
+		b.WriteByte('\n')
+	}
+	if b.Len() == 0 {
+		return norm
+	}
+	return b.String()
 }
 
 func newMapping() (*mapping.IndexMappingImpl, error) {
@@ -223,6 +277,12 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := m.AddCustomAnalyzer(analyzerConcepts, map[string]interface{}{
+		"type":      custom.Name,
+		"tokenizer": whitespace.Name,
+	}); err != nil {
+		return nil, err
+	}
 	textField := func(analyzer string) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzer
@@ -235,6 +295,10 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	for _, f := range []string{fieldQuestionZH, fieldKeywordZH, fieldAnswerZH} {
 		dm.AddFieldMappingsAt(f, textField(analyzerZH))
 	}
+	concepts := bleve.NewTextFieldMapping()
+	concepts.Analyzer = analyzerConcepts
+	concepts.Store, concepts.IncludeTermVectors, concepts.IncludeInAll = false, false, false
+	dm.AddFieldMappingsAt(fieldConcepts, concepts)
 	for _, f := range []string{fieldQuestionEN, fieldKeywordEN} {
 		raw := textField(analyzerRaw)
 		raw.Name = f + rawSuffix
@@ -255,13 +319,13 @@ func (x *Index) Docs() int { return x.docs }
 // Close releases the index.
 func (x *Index) Close() error { return x.idx.Close() }
 
-// Search returns the best hit of each topic for text, best first.
-func (x *Index) Search(ctx context.Context, text string) ([]Hit, error) {
-	text = truncateRunes(lang.Normalize(text), maxQueryRunes)
+// Search returns the best hit of each topic for a message read as r, best first.
+func (x *Index) Search(ctx context.Context, r concept.Reading) ([]Hit, error) {
+	text := truncateRunes(questionText(r), maxQueryRunes)
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
-	q := x.query(text)
+	q := x.query(text, conceptTokens(r))
 	if q == nil {
 		return nil, nil
 	}
@@ -312,8 +376,14 @@ func fieldOf(docID string) string {
 // query matches text against the fields of the languages it is written in;
 // unknown English words of five letters or more also match with one typo. Fuzzy matching stays off the Chinese fields,
 // where edit distance counts bytes and would match unrelated characters.
-func (x *Index) query(text string) query.Query {
+func (x *Index) query(text, concepts string) query.Query {
 	var qs []query.Query
+	if concepts != "" {
+		cq := bleve.NewMatchQuery(concepts)
+		cq.SetField(fieldConcepts)
+		cq.SetBoost(conceptBoost)
+		qs = append(qs, cq)
+	}
 	han, words := lang.Counts(text)
 	for _, b := range boosts {
 		isZH := strings.HasSuffix(b.field, "_zh")

@@ -6,7 +6,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/beianbot/beianbot/concept"
 	"github.com/beianbot/beianbot/knowledge"
+	"github.com/beianbot/beianbot/lang"
 )
 
 var (
@@ -23,7 +25,7 @@ func testIndex(t testing.TB) *Index {
 			buildErr = err
 			return
 		}
-		shared, buildErr = Build(context.Background(), kb)
+		shared, buildErr = Build(context.Background(), kb, reader(t))
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -31,9 +33,23 @@ func testIndex(t testing.TB) *Index {
 	return shared
 }
 
+// reader reads texts with the embedded lexicon.
+func reader(t testing.TB) Reader {
+	t.Helper()
+	lex, err := concept.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(text string) concept.Reading { return lex.Read(lang.Normalize(text)) }
+}
+
+func search(t testing.TB, x *Index, q string) ([]Hit, error) {
+	return x.Search(context.Background(), reader(t)(q))
+}
+
 func top(t *testing.T, x *Index, q string) Hit {
 	t.Helper()
-	hits, err := x.Search(context.Background(), q)
+	hits, err := search(t, x, q)
 	if err != nil {
 		t.Fatalf("%q: %v", q, err)
 	}
@@ -84,7 +100,7 @@ func TestVariantsFindTheSameTopic(t *testing.T) {
 
 func TestScoresOrdered(t *testing.T) {
 	x := testIndex(t)
-	hits, err := x.Search(context.Background(), "核验短信一直收不到")
+	hits, err := search(t, x, "核验短信一直收不到")
 	if err != nil || len(hits) < 2 {
 		t.Fatalf("hits %v, err %v", hits, err)
 	}
@@ -112,7 +128,7 @@ func TestNoFuzzyOnChinese(t *testing.T) {
 func TestEdgeInputs(t *testing.T) {
 	x := testIndex(t)
 	for _, q := range []string{"", "   ", "\x00\xff", strings.Repeat("短信核验 ", 5000), "？？？"} {
-		if _, err := x.Search(context.Background(), q); err != nil {
+		if _, err := search(t, x, q); err != nil {
 			t.Errorf("%.20q: %v", q, err)
 		}
 	}
@@ -120,7 +136,10 @@ func TestEdgeInputs(t *testing.T) {
 
 func BenchmarkSearch(b *testing.B) {
 	x := testIndex(b)
-	qs := []string{"收不到核验短信怎么办", "which 6 digits of my home return permit", "該條驗證庫裡找不到記錄", "what happens after 24 hours"}
+	var qs []concept.Reading
+	for _, q := range []string{"收不到核验短信怎么办", "which 6 digits of my home return permit", "該條驗證庫裡找不到記錄", "what happens after 24 hours"} {
+		qs = append(qs, reader(b)(q))
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := x.Search(context.Background(), qs[i%len(qs)]); err != nil {
@@ -134,8 +153,9 @@ func BenchmarkBuild(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	read := reader(b)
 	for i := 0; i < b.N; i++ {
-		x, err := Build(context.Background(), kb)
+		x, err := Build(context.Background(), kb, read)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/beianbot/beianbot/lang"
 )
@@ -75,11 +74,8 @@ type Topic struct {
 	ID       string
 	Title    Text
 	Answer   Text
-	Examples Lists // questions as customers write them; the index matches against these
-	Keywords Lists // terms that signal the topic
-	// Requires, when set, lists terms of which a message must contain one for
-	// the topic to be chosen: new-access-no-sms is only about 新增接入.
-	Requires Lists
+	Examples Lists    // questions as customers write them; the index matches against these
+	Keywords Lists    // terms that signal the topic
 	Messages []string // texts MIIT's site shows that this topic explains, exactly as shown
 	File     string   // the file the topic came from, for error messages
 }
@@ -178,18 +174,34 @@ func (b *Base) Messages() []Message {
 	return out
 }
 
-// Admits reports whether text may be answered with this topic: always when
-// the topic requires no term, else when text contains one of them (compared
-// after lang.Normalize, in either language).
-func (t Topic) Admits(text string) bool {
-	if len(t.Requires.ZH)+len(t.Requires.EN) == 0 {
-		return true
-	}
-	norm := lang.Normalize(text)
-	for _, r := range append(append([]string{}, t.Requires.ZH...), t.Requires.EN...) {
-		if r = lang.Normalize(r); r != "" && strings.Contains(norm, r) {
-			return true
+// Example is one example question of a topic, in one language.
+type Example struct {
+	TopicID string
+	Lang    lang.Lang
+	Text    string
+}
+
+// Fold splits the examples for k-fold cross-validation: fold i (0 ≤ i < k)
+// holds out every k-th example of each topic and language, starting at the
+// i-th, and returns the base without them and the held-out examples. Each
+// example is held out in exactly one fold, and every topic keeps examples in
+// every fold when it has at least k of them.
+func (b *Base) Fold(k, i int) (train *Base, held []Example) {
+	train = &Base{topics: make([]Topic, len(b.topics)), byID: b.byID}
+	split := func(id string, l lang.Lang, qs []string) []string {
+		var keep []string
+		for n, q := range qs {
+			if n%k == i {
+				held = append(held, Example{TopicID: id, Lang: l, Text: q})
+			} else {
+				keep = append(keep, q)
+			}
 		}
+		return keep
 	}
-	return false
+	for n, t := range b.topics {
+		t.Examples = Lists{ZH: split(t.ID, lang.ZH, t.Examples.ZH), EN: split(t.ID, lang.EN, t.Examples.EN)}
+		train.topics[n] = t
+	}
+	return train, held
 }

@@ -132,25 +132,3 @@ func BenchmarkEmbedded(b *testing.B) {
 		}
 	}
 }
-
-func TestAdmits(t *testing.T) {
-	open := Topic{ID: "x"}
-	gated := Topic{ID: "y", Requires: Lists{ZH: []string{"新增接入"}, EN: []string{"new access"}}}
-	tests := []struct {
-		topic Topic
-		text  string
-		want  bool
-	}{
-		{open, "anything", true},
-		{gated, "新增接入收不到短信", true},
-		{gated, "新增接入收唔到短信", true},
-		{gated, "New Access: no SMS", true},
-		{gated, "收不到短信", false},
-		{gated, "", false},
-	}
-	for _, tc := range tests {
-		if got := tc.topic.Admits(tc.text); got != tc.want {
-			t.Errorf("%s.Admits(%q) = %v, want %v", tc.topic.ID, tc.text, got, tc.want)
-		}
-	}
-}

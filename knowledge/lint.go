@@ -206,7 +206,6 @@ type topicFile struct {
 	Answer   Text     `yaml:"answer"`
 	Examples Lists    `yaml:"examples"`
 	Keywords Lists    `yaml:"keywords"`
-	Requires Lists    `yaml:"requires"`
 	Messages []string `yaml:"messages"`
 }
 
@@ -222,7 +221,7 @@ const (
 
 var topFields = map[string]shape{
 	"id": shapeString, "title": shapeText, "answer": shapeText,
-	"examples": shapeLists, "keywords": shapeLists, "requires": shapeLists, "messages": shapeStrings,
+	"examples": shapeLists, "keywords": shapeLists, "messages": shapeStrings,
 }
 
 // checkFile validates one file; base is its name without extension, which
@@ -305,7 +304,6 @@ func checkFile(file, base string, data []byte) (t *Topic, fl *fieldLines, proble
 		ID: raw.ID, Title: raw.Title, Answer: raw.Answer,
 		Examples: Lists{ZH: slices.Clip(raw.Examples.ZH), EN: slices.Clip(raw.Examples.EN)},
 		Keywords: Lists{ZH: slices.Clip(raw.Keywords.ZH), EN: slices.Clip(raw.Keywords.EN)},
-		Requires: Lists{ZH: slices.Clip(raw.Requires.ZH), EN: slices.Clip(raw.Requires.EN)},
 		Messages: slices.Clip(raw.Messages),
 		File:     file,
 	}
@@ -456,20 +454,6 @@ func checkTopic(t *Topic, base string, fl *fieldLines) []Problem {
 		for i, kw := range t.Keywords.In(l) {
 			if strings.TrimSpace(kw) == "" {
 				add(fmt.Sprintf("keywords.%s[%d]", l, i), 0, false, "empty keyword")
-			}
-		}
-		for i, r := range t.Requires.In(l) {
-			if strings.TrimSpace(r) == "" {
-				add(fmt.Sprintf("requires.%s[%d]", l, i), 0, false, "empty term")
-			}
-		}
-		// An example without any required term could never be answered
-		// with its own topic: the data contradicts itself.
-		if len(t.Requires.ZH)+len(t.Requires.EN) > 0 {
-			for i, ex := range t.Examples.In(l) {
-				if !t.Admits(ex) {
-					add(fmt.Sprintf("examples.%s[%d]", l, i), 0, true, "contains none of the topic's required terms")
-				}
 			}
 		}
 	}

@@ -124,23 +124,44 @@ func Normalize(s string) string {
 	s = norm.NFKC.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
-	space := true // drop leading space
+	// A run of white space becomes one space, or one line break when it
+	// holds one: line breaks end clauses, which readers of long messages use.
+	var pending rune // the separator owed before the next character
 	for _, r := range s {
 		switch {
-		case r == utf8.RuneError, unicode.IsControl(r) && !unicode.IsSpace(r):
+		case r == utf8.RuneError, unicode.IsControl(r) && !unicode.IsSpace(r), unicode.Is(unicode.Cf, r):
+			continue // control and format characters (zero-width spaces and joiners)
+		case r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
+			if b.Len() > 0 {
+				pending = '\n'
+			}
 			continue
 		case unicode.IsSpace(r):
-			if !space {
-				b.WriteByte(' ')
-				space = true
+			if b.Len() > 0 && pending == 0 {
+				pending = ' '
 			}
 			continue
 		}
+		if pending != 0 {
+			b.WriteRune(pending)
+			pending = 0
+		}
 		b.WriteRune(unicode.ToLower(r))
-		space = false
 	}
-	return ToSimplified(strings.TrimRight(b.String(), " "))
+	return cantonese.Replace(ToSimplified(b.String()))
 }
+
+// cantonese folds common written-Cantonese words into their Mandarin
+// equivalents (after conversion to Simplified), so that one set of Chinese
+// words serves Hong Kong and Macau customers too. Only words that mean
+// nothing else in Mandarin are folded.
+var cantonese = strings.NewReplacer(
+	"嚟", "来", "冇", "没", "咗", "了", "嘅", "的", "喺", "在", "哋", "们", "佢", "他", "啲", "些",
+	"唔", "不", "畀", "给", "睇", "看", "搵", "找", "揾", "找", "攞", "拿",
+	"点解", "为什么", "点样", "怎么", "点算", "怎么办", "边个", "谁", "边位", "哪位", "边度", "哪里",
+	"乜嘢", "什么", "咩嘢", "什么", "几耐", "多久", "而家", "现在", "系咪", "是不是", "系唔系", "是不是",
+	"使不使", "需不需要", "使唔使", "需不需要", "净系", "只是", "淨係", "只是", "係", "是",
+)
 
 // Compact removes everything but letters and digits, so that two texts that
 // differ only in punctuation, spaces or width compare equal.

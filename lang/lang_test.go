@@ -11,7 +11,10 @@ func TestNormalize(t *testing.T) {
 		{"證件號後６位", "证件号后6位"},
 		{"a\x00b\x01c", "abc"},
 		{"bad \xff\xfe bytes", "bad bytes"},
-		{"line\n\tbreak", "line break"},
+		{"line\n\tbreak", "line\nbreak"},
+		{"tab\tand  spaces ", "tab and spaces"},
+		{"zero\u200bwidth\u200d", "zerowidth"},
+		{"冇收到短信，點算", "没收到短信,怎么办"},
 		{"（全角括号）", "(全角括号)"},
 		{"", ""},
 	}

@@ -1,11 +1,12 @@
 // Package matrix holds the source's table of who must verify the SMS for each filing type
-// and finds the rows a customer's free text can mean.
+// and finds the rows a customer's words describe, from the concepts they mention.
 package matrix
 
 import (
 	_ "embed"
 	"sync"
 
+	"github.com/beianbot/beianbot/concept"
 	"github.com/beianbot/beianbot/lang"
 )
 
@@ -17,6 +18,20 @@ type Row struct {
 	SubcaseEN  string
 	Principal  bool // the 主体负责人 (person in charge of the entity) must verify
 	Website    bool // the 网站负责人 (person in charge of the website) must verify
+
+	// What the row is made of, as lexicon concepts (see data/matrix.yaml).
+	sig signature
+}
+
+// signature is what a row is made of: the business's action and objects, and
+// what its subcase adds.
+type signature struct {
+	actions   []string
+	objects   []string
+	accepts   []string
+	parts     []string // the objects that change, for subcases about that
+	province  string   // "same" or "changed", for subcases about that
+	initiator string   // "provider", for subcases about that
 }
 
 // Label names the row for a reader: "变更主体 / 不涉及变更省份" or
@@ -32,20 +47,35 @@ func (r Row) Label(l lang.Lang) string {
 	return business + " / " + subcase
 }
 
-// Table is the parsed verification table with its synonym index. It is
-// read-only after Parse, so one Table may serve many goroutines.
-type Table struct {
-	rows []Row
-	// synonyms as written in the data file, per meaning, for tests and documentation.
-	synonyms map[meaning][]synonym
-	ignore   []string
-	trie     *trieNode
+// Ask is a business's ask-back question, for when the words fit several of
+// its rows: the question in both languages, and the subcases a plain yes or
+// no picks ("" when the question is not a yes/no one).
+type Ask struct {
+	ZH, EN  string
+	Yes, No string
 }
 
-// synonym is one way of writing a business or subcase, with the list it came from
-// ("zh", "zh-hant", "en", or "name" for the table's own names).
-type synonym struct {
-	text, list string
+// In returns the question in language l.
+func (a Ask) In(l lang.Lang) string {
+	if l == lang.EN {
+		return a.EN
+	}
+	return a.ZH
+}
+
+// Table is the parsed verification table. It is read-only after Parse, so
+// one Table may serve many goroutines.
+type Table struct {
+	rows []Row
+	asks map[string]Ask // business → its ask-back, when it has one
+	// names finds the table's own names (businesses and subcases, Chinese
+	// and English) in a message.
+	names concept.Phrases[name]
+}
+
+// name is what one of the table's names names: a business, or one subcase of it.
+type name struct {
+	business, subcase string
 }
 
 //go:embed data/matrix.yaml
@@ -54,7 +84,11 @@ var embedded []byte
 const embeddedName = "matrix/data/matrix.yaml"
 
 var loadEmbedded = sync.OnceValues(func() (*Table, error) {
-	return Parse(embeddedName, embedded)
+	lex, err := concept.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	return Parse(embeddedName, embedded, lex)
 })
 
 // Embedded returns the table compiled into the binary. It is parsed once;
@@ -88,4 +122,10 @@ func (t *Table) RowsOf(business string) []Row {
 		}
 	}
 	return out
+}
+
+// AskOf returns a business's ask-back question, if it has one.
+func (t *Table) AskOf(business string) (Ask, bool) {
+	a, ok := t.asks[business]
+	return a, ok
 }

@@ -117,11 +117,8 @@ func TestLabel(t *testing.T) {
 
 func TestZeroTable(t *testing.T) {
 	var tb Table
-	if m := tb.Lookup("变更主体"); len(m.Rows) != 0 {
+	if m := tb.Select(read(t, "变更主体")); len(m.Rows) != 0 {
 		t.Errorf("zero Table found rows %v", m.Rows)
-	}
-	if got := tb.Residual("变更主体"); got != "变更主体" {
-		t.Errorf("zero Table Residual = %q", got)
 	}
 	if len(tb.Rows()) != 0 || len(tb.Businesses()) != 0 {
 		t.Error("zero Table has rows")

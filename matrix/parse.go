@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/beianbot/beianbot/concept"
 	"github.com/beianbot/beianbot/lang"
 )
 
@@ -22,24 +23,22 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
 }
 
-// Parse reads a matrix data file (see data/matrix.yaml for the format). name is
-// used in error messages only. Anything the format does not allow — an unknown
-// field, a missing name, a duplicate row, a yes/no that is neither — is an
-// error naming the file, the line and the field.
-func Parse(name string, data []byte) (*Table, error) {
+// Parse reads a matrix data file (see data/matrix.yaml for the format),
+// checking its concepts against lex. name is used in error messages only.
+// Anything the format does not allow — an unknown field or concept, a missing
+// name, a duplicate row, a yes/no that is neither — is an error naming the
+// file, the line and the field.
+func Parse(name string, data []byte, lex *concept.Lexicon) (*Table, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", name, err)
 	}
-	p := &parser{file: name}
+	p := &parser{file: name, lex: lex}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, p.errf(&doc, "businesses", "empty file")
 	}
-	t := &Table{synonyms: map[meaning][]synonym{}}
+	t := &Table{asks: map[string]Ask{}}
 	if err := p.document(t, doc.Content[0]); err != nil {
-		return nil, err
-	}
-	if err := t.buildIndex(p); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -49,14 +48,7 @@ func Parse(name string, data []byte) (*Table, error) {
 // so that every error can name the line and the field.
 type parser struct {
 	file string
-	// where each synonym was written, for error messages about it.
-	synonymLine map[synonymKey]int
-	ignoreLines []int
-}
-
-type synonymKey struct {
-	m    meaning
-	text string
+	lex  *concept.Lexicon
 }
 
 func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
@@ -68,28 +60,12 @@ func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
 }
 
 func (p *parser) document(t *Table, root *yaml.Node) error {
-	f, err := p.fields(root, "document", "businesses", "ignore")
+	f, err := p.fields(root, "document", "businesses")
 	if err != nil {
 		return err
 	}
 	if f["businesses"] == nil {
 		return p.errf(root, "businesses", "missing")
-	}
-	if n := deref(f["ignore"]); n != nil {
-		if n.Kind != yaml.SequenceNode {
-			return p.errf(n, "ignore", "want a list of phrases")
-		}
-		for _, c := range n.Content {
-			s, err := p.scalar(c, "ignore")
-			if err != nil {
-				return err
-			}
-			if s == "" {
-				return p.errf(c, "ignore", "empty phrase")
-			}
-			t.ignore = append(t.ignore, s)
-			p.ignoreLines = append(p.ignoreLines, deref(c).Line)
-		}
 	}
 	list := deref(f["businesses"])
 	if list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
@@ -105,51 +81,101 @@ func (p *parser) document(t *Table, root *yaml.Node) error {
 }
 
 func (p *parser) business(t *Table, n *yaml.Node, seen map[string]int) error {
-	f, err := p.fields(n, "business", "name", "en", "synonyms", "rows")
+	f, err := p.fields(n, "business", "name", "en", "action", "objects", "accepts", "ask", "rows")
 	if err != nil {
 		return err
 	}
-	name, err := p.name(n, f, "name")
+	bname, err := p.name(n, f, "name")
 	if err != nil {
 		return err
 	}
-	if line, dup := seen[name]; dup {
-		return p.errf(f["name"], "name", "duplicate business %s (first at line %d)", name, line)
+	if line, dup := seen[bname]; dup {
+		return p.errf(f["name"], "name", "duplicate business %s (first at line %d)", bname, line)
 	}
-	seen[name] = f["name"].Line
+	seen[bname] = f["name"].Line
 	en, err := p.name(n, f, "en")
 	if err != nil {
 		return err
 	}
-	bm := meaning{business: name}
-	if err := p.synonyms(t, bm, f["synonyms"], f["name"], "name", f["en"]); err != nil {
+	var sig signature
+	if sig.actions, err = p.concepts(n, f, "action", concept.Action, true); err != nil {
 		return err
+	}
+	if sig.objects, err = p.concepts(n, f, "objects", concept.Object, true); err != nil {
+		return err
+	}
+	if sig.accepts, err = p.concepts(n, f, "accepts", concept.Object, false); err != nil {
+		return err
+	}
+	for _, text := range []string{bname, en} {
+		if err := p.addName(t, f["name"], text, name{business: bname}); err != nil {
+			return err
+		}
 	}
 
 	rows := deref(f["rows"])
 	if rows == nil {
-		return p.errf(n, "rows", "missing for business %s", name)
+		return p.errf(n, "rows", "missing for business %s", bname)
 	}
 	if rows.Kind != yaml.SequenceNode || len(rows.Content) == 0 {
-		return p.errf(rows, "rows", "want a non-empty list of rows for business %s", name)
+		return p.errf(rows, "rows", "want a non-empty list of rows for business %s", bname)
 	}
 	subcases := map[string]int{} // subcase → line, to report duplicates
 	for _, rn := range rows.Content {
-		row, err := p.row(t, deref(rn), name, en, subcases)
+		row, err := p.row(t, deref(rn), bname, en, sig, subcases)
 		if err != nil {
 			return err
 		}
 		t.rows = append(t.rows, row)
 	}
+	if f["ask"] != nil {
+		a, err := p.ask(deref(f["ask"]), bname, subcases)
+		if err != nil {
+			return err
+		}
+		t.asks[bname] = a
+	}
 	return nil
 }
 
-func (p *parser) row(t *Table, n *yaml.Node, business, businessEN string, subcases map[string]int) (Row, error) {
-	f, err := p.fields(n, "row", "subcase", "en", "synonyms", "principal", "website")
+func (p *parser) ask(n *yaml.Node, business string, subcases map[string]int) (Ask, error) {
+	f, err := p.fields(n, "ask", "zh", "en", "yes", "no")
+	if err != nil {
+		return Ask{}, err
+	}
+	var a Ask
+	if a.ZH, err = p.name(n, f, "zh"); err != nil {
+		return Ask{}, err
+	}
+	if a.EN, err = p.name(n, f, "en"); err != nil {
+		return Ask{}, err
+	}
+	for _, yn := range []struct {
+		key string
+		to  *string
+	}{{"yes", &a.Yes}, {"no", &a.No}} {
+		if f[yn.key] == nil {
+			continue
+		}
+		if *yn.to, err = p.scalar(f[yn.key], yn.key); err != nil {
+			return Ask{}, err
+		}
+		if _, ok := subcases[*yn.to]; !ok || *yn.to == "" {
+			return Ask{}, p.errf(f[yn.key], yn.key, "%q is not a subcase of %s", *yn.to, business)
+		}
+	}
+	if (a.Yes == "") != (a.No == "") {
+		return Ask{}, p.errf(n, "yes", "give both yes and no, or neither")
+	}
+	return a, nil
+}
+
+func (p *parser) row(t *Table, n *yaml.Node, business, businessEN string, bsig signature, subcases map[string]int) (Row, error) {
+	f, err := p.fields(n, "row", "subcase", "en", "parts", "province", "initiator", "principal", "website")
 	if err != nil {
 		return Row{}, err
 	}
-	r := Row{Business: business, BusinessEN: businessEN}
+	r := Row{Business: business, BusinessEN: businessEN, sig: bsig}
 	if f["subcase"] != nil {
 		if r.Subcase, err = p.scalar(f["subcase"], "subcase"); err != nil {
 			return Row{}, err
@@ -167,18 +193,37 @@ func (p *parser) row(t *Table, n *yaml.Node, business, businessEN string, subcas
 	case r.Subcase == "/":
 		return Row{}, p.errf(f["subcase"], "subcase", `leave subcase out where the table shows "/"`)
 	case r.Subcase == "":
-		for _, k := range []string{"en", "synonyms"} {
+		for _, k := range []string{"en", "parts", "province", "initiator"} {
 			if f[k] != nil {
-				return Row{}, p.errf(f[k], k, "not allowed on a row without subcase (business %s); put it on the business", business)
+				return Row{}, p.errf(f[k], k, "not allowed on a row without subcase (business %s)", business)
 			}
 		}
 	default:
 		if r.SubcaseEN, err = p.name(n, f, "en"); err != nil {
 			return Row{}, err
 		}
-		m := meaning{business: business, subcase: r.Subcase}
-		if err := p.synonyms(t, m, f["synonyms"], f["subcase"], "subcase", f["en"]); err != nil {
+		for _, text := range []string{r.Subcase, r.SubcaseEN} {
+			if err := p.addName(t, f["subcase"], text, name{business: business, subcase: r.Subcase}); err != nil {
+				return Row{}, err
+			}
+		}
+	}
+	if r.sig.parts, err = p.concepts(n, f, "parts", concept.Object, false); err != nil {
+		return Row{}, err
+	}
+	for _, k := range []struct {
+		key   string
+		to    *string
+		allow []string
+	}{{"province", &r.sig.province, []string{"same", "changed"}}, {"initiator", &r.sig.initiator, []string{"provider"}}} {
+		if f[k.key] == nil {
+			continue
+		}
+		if *k.to, err = p.scalar(f[k.key], k.key); err != nil {
 			return Row{}, err
+		}
+		if !slices.Contains(k.allow, *k.to) {
+			return Row{}, p.errf(f[k.key], k.key, "want one of %s, got %q", strings.Join(k.allow, ", "), *k.to)
 		}
 	}
 	if r.Principal, err = p.yesNo(n, f, "principal"); err != nil {
@@ -190,64 +235,36 @@ func (p *parser) row(t *Table, n *yaml.Node, business, businessEN string, subcas
 	return r, nil
 }
 
-// synonyms records the names and synonym lists of one business or subcase:
-// its Chinese name (nameNode, in field nameField), its English name (enNode)
-// and the lists under n.
-func (p *parser) synonyms(t *Table, m meaning, n, nameNode *yaml.Node, nameField string, enNode *yaml.Node) error {
-	add := func(node *yaml.Node, text, list string) error {
-		if p.synonymLine == nil {
-			p.synonymLine = map[synonymKey]int{}
-		}
-		k := synonymKey{m, strings.ToLower(text)}
-		if line, dup := p.synonymLine[k]; dup {
-			return p.errf(node, list, "duplicate synonym %q (first at line %d)", text, line)
-		}
-		p.synonymLine[k] = node.Line
-		t.synonyms[m] = append(t.synonyms[m], synonym{text: text, list: list})
-		return nil
-	}
-	for _, nn := range []struct {
-		node *yaml.Node
-		list string
-	}{{nameNode, nameField}, {enNode, "en"}} {
-		text, err := p.scalar(nn.node, nn.list)
-		if err != nil {
-			return err
-		}
-		if err := add(deref(nn.node), text, nn.list); err != nil {
-			return err
-		}
-	}
+// concepts reads a list of lexicon concepts of one kind.
+func (p *parser) concepts(parent *yaml.Node, f map[string]*yaml.Node, key string, kind concept.Kind, required bool) ([]string, error) {
+	n := deref(f[key])
 	if n == nil {
-		return nil
+		if required {
+			return nil, p.errf(parent, key, "missing")
+		}
+		return nil, nil
 	}
-	n = deref(n)
-	f, err := p.fields(n, "synonyms", "zh", "zh-hant", "en")
-	if err != nil {
-		return err
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		return nil, p.errf(n, key, "want a non-empty list of %s concepts", kind)
 	}
-	for _, list := range []string{"zh", "zh-hant", "en"} {
-		ln := f[list]
-		if ln == nil {
-			continue
+	var out []string
+	for _, c := range n.Content {
+		id, err := p.scalar(c, key)
+		if err != nil {
+			return nil, err
 		}
-		ln = deref(ln)
-		if ln.Kind != yaml.SequenceNode {
-			return p.errf(ln, list, "want a list of synonyms")
+		if k, ok := p.lex.Concept(id); !ok || k.Kind != kind {
+			return nil, p.errf(c, key, "%q is not an %s concept of the lexicon", id, kind)
 		}
-		for _, sn := range ln.Content {
-			sn = deref(sn)
-			s, err := p.scalar(sn, list)
-			if err != nil {
-				return err
-			}
-			if s == "" {
-				return p.errf(sn, list, "empty synonym")
-			}
-			if err := add(sn, s, list); err != nil {
-				return err
-			}
-		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// addName records one of the table's names, which must be matchable.
+func (p *parser) addName(t *Table, at *yaml.Node, text string, nm name) error {
+	if _, err := t.names.Add(text, nm); err != nil {
+		return p.errf(at, "name", "%v", err)
 	}
 	return nil
 }

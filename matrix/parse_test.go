@@ -36,7 +36,7 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		}
 		checked++
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			_, err := Parse(file, data)
+			_, err := Parse(file, data, lexicon(t))
 			var pe *ParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("Parse error = %v, want a *ParseError at line %d, field %s", err, wantLine, wantField)
@@ -66,7 +66,7 @@ func TestParseEmptyAndSyntaxErrors(t *testing.T) {
 		{"list.yaml", "- a\n- b\n", []string{"list.yaml:1:", "mapping"}},
 		{"scalar.yaml", "businesses: 3\n", []string{"scalar.yaml:1:", "businesses"}},
 	} {
-		_, err := Parse(tc.name, []byte(tc.data))
+		_, err := Parse(tc.name, []byte(tc.data), lexicon(t))
 		if err == nil {
 			t.Errorf("Parse(%s) succeeded, want an error", tc.name)
 			continue
@@ -81,7 +81,7 @@ func TestParseEmptyAndSyntaxErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Parse("testdata/syntax_error.yaml", data); err == nil || !strings.Contains(err.Error(), "testdata/syntax_error.yaml") {
+	if _, err := Parse("testdata/syntax_error.yaml", data, lexicon(t)); err == nil || !strings.Contains(err.Error(), "testdata/syntax_error.yaml") {
 		t.Errorf("syntax error = %v, want one naming the file", err)
 	}
 }
@@ -91,7 +91,7 @@ func TestParseValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb, err := Parse("testdata/valid.yaml", data)
+	tb, err := Parse("testdata/valid.yaml", data, lexicon(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +101,14 @@ func TestParseValid(t *testing.T) {
 	if r := tb.Rows()[1]; !r.Principal || r.Website {
 		t.Errorf("true/false not read: %+v", r)
 	}
-	// The shared synonym list (YAML anchor) applies to both subcases.
-	if got := keys(tb.Lookup("服务商发起").Rows); !slices.Equal(got, []string{"注销主体/接入商发起", "注销网站/接入商发起"}) {
-		t.Errorf("Lookup(服务商发起) = %v", got)
+	// The rows are what their slots say: cancelling the website is 注销网站.
+	if got := keys(tb.Select(read(t, "cancel the website")).Rows); !slices.Equal(got, []string{"注销网站/接入商发起"}) {
+		t.Errorf("Select(cancel the website) = %v", got)
 	}
-	if got := keys(tb.Lookup("New Filing").Rows); !slices.Equal(got, []string{"首次备案"}) {
-		t.Errorf("Lookup(New Filing) = %v", got)
+	if a, ok := tb.AskOf("注销网站"); !ok || a.EN != "Which one?" || a.Yes != "" {
+		t.Errorf("AskOf(注销网站) = %+v, %v", a, ok)
+	}
+	if _, ok := tb.AskOf("首次备案"); ok {
+		t.Error("首次备案 has no ask-back, AskOf says it has")
 	}
 }

@@ -200,8 +200,14 @@ func printExplain(w io.Writer, r bot.Reply) {
 	if x.Message != "" {
 		fmt.Fprintf(w, "  MIIT message: %s\n", x.Message)
 	}
-	for _, m := range x.Matrix {
-		fmt.Fprintf(w, "  table: %s\n", m)
+	if x.Slots != "" {
+		fmt.Fprintf(w, "  slots: %s\n", x.Slots)
+	}
+	if x.Matrix != "" {
+		fmt.Fprintf(w, "  table: %s\n", x.Matrix)
+	}
+	for _, h := range x.Scores {
+		fmt.Fprintf(w, "  topic: %-26s %6.2f\n", h.Topic, h.Score)
 	}
 	for _, h := range x.Hits {
 		fmt.Fprintf(w, "  index: %-26s %6.2f  %s\n", h.Topic, h.Score, h.Field)

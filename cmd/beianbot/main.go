@@ -28,8 +28,9 @@ Usage:
                  one conversation: a prompt on a terminal, one turn per line when piped
   beianbot matrix [--json] [--lang zh|en]
                  print who must verify for each filing type
-  beianbot eval  [--min 0.95] [--json] FILE...
-                 run evaluation case files and report accuracy
+  beianbot eval  [--min 0.95] [--gate SET=MIN] [--cv K] [--json] [--all] FILE|DIR...
+                 run evaluation sets (and K-fold cross-validation over the knowledge
+                 base's examples) and report accuracy per set, language and topic
   beianbot kb lint [DIR]
                  check a knowledge-base directory (default: the embedded one)
   beianbot serve  [--mode polling|webhook] [--memory]
@@ -120,6 +121,16 @@ func extractConfigFlag(args []string) (string, []string, error) {
 // base (embedded or knowledge_dir), the provider's names, and, when asked
 // for and configured, LLM rephrasing.
 func newEngine(ctx context.Context, cfg config.Config, rephrase bool, logger *slog.Logger) (*bot.Engine, error) {
+	opts, err := engineOptions(cfg, rephrase, logger)
+	if err != nil {
+		return nil, err
+	}
+	return bot.New(ctx, opts)
+}
+
+// engineOptions are the engine's options from the configuration: the
+// provider's names, thresholds, a knowledge-base directory, the rephraser.
+func engineOptions(cfg config.Config, rephrase bool, logger *slog.Logger) (bot.Options, error) {
 	opts := bot.Options{
 		Provider: &knowledge.Provider{
 			Name:         knowledge.Text(cfg.Provider.Name),
@@ -133,18 +144,18 @@ func newEngine(ctx context.Context, cfg config.Config, rephrase bool, logger *sl
 	if cfg.KnowledgeDir != "" {
 		kb, err := knowledge.LoadDir(cfg.KnowledgeDir)
 		if err != nil {
-			return nil, err
+			return bot.Options{}, err
 		}
 		opts.Knowledge = kb
 	}
 	if rephrase {
 		r, err := newRephraser(cfg, logger)
 		if err != nil {
-			return nil, err
+			return bot.Options{}, err
 		}
 		opts.Rephraser = r
 	}
-	return bot.New(ctx, opts)
+	return opts, nil
 }
 
 // newLogger logs to stderr at the configured level.

@@ -1,0 +1,354 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/beianbot/beianbot/classify"
+	"github.com/beianbot/beianbot/concept"
+	"github.com/beianbot/beianbot/index"
+	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/matrix"
+)
+
+// route decides what kind of answer the message gets, in one pass: an answer
+// to a pending ask-back, a pasted MIIT message, the verification table when
+// the message describes a filing type, or the best FAQ topic when the
+// classifier and the index agree on one with confidence; else "unknown".
+func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
+	if t.norm == "" {
+		return e.emptyReply(t)
+	}
+	if r, ok := e.resolvePending(conv, t); ok {
+		return r
+	}
+	if len(conv.Suggested) > 0 {
+		if n, ok := optionNumber(t.norm); ok && n >= 1 && n <= len(conv.Suggested) {
+			id := conv.Suggested[n-1]
+			return e.topicReply(t, id, &Explain{Rule: fmt.Sprintf("option %d of the suggestions: %s", n, id)})
+		}
+	}
+	compact := lang.Compact(t.raw)
+	for _, m := range e.messages {
+		if m.compact != "" && strings.Contains(compact, m.compact) {
+			return e.topicReply(t, m.topic, &Explain{Rule: "pasted MIIT message", Message: m.text})
+		}
+	}
+
+	match := e.table.Select(t.reading)
+	scores := e.scores(ctx, t)
+	explain := &Explain{Slots: match.Slots.String(), Matrix: match.Rule, Scores: scores.top(3), Hits: scores.hits}
+	intent := readIntent(t.reading)
+
+	// The table, when the words describe a filing type.
+	if len(match.Rows) > 0 && (!match.Vague || intent.who) {
+		if r, ok := e.fromTable(t, match, scores, intent, explain); ok {
+			return r
+		}
+	}
+
+	topic, conf, ok, why := e.decide(scores)
+	explain.Rule = why
+	switch {
+	case intent.who && intent.verify && !intent.phones && (topic == TopicWhoVerifies || !ok || !slices.Contains(whoTopics, topic)):
+		// "谁要做短信核验" names no filing type: ask which one.
+		return e.clarifyBusiness(t, explain, "asks who must verify, names no filing type; "+why)
+	case ok && topic == TopicWhoVerifies && intent.verify:
+		return e.clarifyBusiness(t, explain, why+"; no filing type named")
+	case ok && topic == TopicWhoVerifies:
+		explain.Rule += "; but neither a filing type nor verifying is mentioned"
+		return e.unknownReply(t, scores, explain)
+	case ok:
+		_ = conf
+		return e.topicReply(t, topic, explain)
+	}
+	return e.unknownReply(t, scores, explain)
+}
+
+// whoTopics answer a who-question that names no filing type better than an
+// ask-back does: which phone numbers get the SMS, who the other verifier is.
+var whoTopics = []string{"which-phones", "result-wait-others", "result-all-done", "hk-macau-pass", "no-record-found", "no-application-to-resend"}
+
+// intent is what kind of question a message asks, from its cue concepts.
+type intent struct {
+	who         bool // who must verify, who gets the SMS
+	need        bool // whether something is needed ("要不要", "do we need")
+	verify      bool // it is about the SMS, the code or verifying
+	notReceived bool // the SMS did not come
+	phones      bool // it is about phone numbers ("边个号码": which number, not who)
+	roles       []string
+}
+
+func readIntent(r concept.Reading) intent {
+	var in intent
+	for _, m := range r.Mentions {
+		switch m.ID {
+		case "who":
+			in.who = true
+		case "need":
+			in.need = true
+		case "sms", "verify", "code", "receive", "not_verified":
+			in.verify = true
+		case "not_received":
+			in.verify, in.notReceived = true, true
+		case "principal_person", "website_person":
+			in.roles = append(in.roles, m.ID)
+		case "phone", "emergency":
+			in.phones = true
+		}
+	}
+	return in
+}
+
+// procedural topics answer a question about a filing type better than the
+// table does when they are what is asked: how to verify for 首次备案, what
+// to do when the 24 hours of a 新增接入 passed.
+var procedural = []string{"how-to-verify", "hk-macau-pass", "deadline", "result-all-done", "result-wait-others",
+	"no-record-found", "no-application-to-resend", "background", "sms-not-received", "new-access-no-sms", "unknown"}
+
+// fromTable answers from the rows the words describe, unless the message
+// asks something else about them. ok is false when the table is not the answer.
+func (e *Engine) fromTable(t turn, m matrix.Match, s scores, in intent, explain *Explain) (Reply, bool) {
+	// No SMS for a filing type: whether one is expected is the table's to say.
+	if in.notReceived {
+		if r, ok := e.notReceived(t, m, in, explain); ok {
+			return r, true
+		}
+	}
+	other, p := s.bestExcept(TopicWhoVerifies)
+	if slices.Contains(procedural, other) && p >= procedureConfidence && p > s.prob(TopicWhoVerifies) && !in.who && !in.need {
+		return Reply{}, false
+	}
+	explain.Rule = "the words describe a filing type: " + m.Rule
+	r := e.answerRows(t, m.Rows, explain.Rule)
+	r.Explain = explain
+	return r, true
+}
+
+// procedureConfidence is how sure the classifier must be that a message
+// naming a filing type asks a procedural question instead of who verifies.
+var procedureConfidence = 0.5
+
+// notReceived answers "no SMS came" for a filing type: when the table says
+// nobody (or not the person who is waiting) is texted, that no SMS is
+// expected; for 新增接入 the transfer's own advice; when the rows disagree,
+// an ask-back, since whether an SMS is due depends on which it is. Otherwise
+// the general advice for a missing SMS applies.
+func (e *Engine) notReceived(t turn, m matrix.Match, in intent, explain *Explain) (Reply, bool) {
+	rows := m.Rows
+	if !agree(rows) {
+		explain.Rule = "no SMS for a filing type whose rows disagree on who is texted: " + m.Rule
+		r := e.answerRows(t, rows, explain.Rule)
+		r.Explain = explain
+		return r, true
+	}
+	texted := map[string]bool{"principal_person": rows[0].Principal, "website_person": rows[0].Website}
+	waiting := in.roles
+	expected := rows[0].Principal || rows[0].Website
+	for _, role := range waiting {
+		if !texted[role] {
+			expected = false
+		}
+	}
+	if !expected {
+		explain.Rule = "no SMS, and the table says none is expected: " + m.Rule
+		r := e.answerRows(t, rows, explain.Rule)
+		note := e.phrases.say("none_expected", t.lang)
+		if rows[0].Principal || rows[0].Website {
+			// Someone is texted, but not the person waiting.
+			role := map[string]string{"principal_person": "role_principal", "website_person": "role_website"}[waiting[0]]
+			for _, w := range waiting {
+				if !texted[w] {
+					role = map[string]string{"principal_person": "role_principal", "website_person": "role_website"}[w]
+				}
+			}
+			note = e.phrases.say("none_expected_role", t.lang, "role", e.phrases.say(role, t.lang))
+		}
+		r.Text = note + "\n" + r.Text
+		r.Explain = explain
+		return r, true
+	}
+	for _, row := range rows {
+		if row.Business == "新增接入" {
+			explain.Rule = "no SMS for a 新增接入"
+			return e.topicReply(t, "new-access-no-sms", explain), true
+		}
+	}
+	explain.Rule = "no SMS, though the table says one is due: the general advice"
+	return e.topicReply(t, "sms-not-received", explain), true
+}
+
+// scores are a message's topic confidences: the classifier's probabilities
+// blended with the index's evidence.
+type scores struct {
+	ranked []classify.Score
+	hits   []Hit
+}
+
+func (s scores) prob(topic string) float64 {
+	for _, r := range s.ranked {
+		if r.Label == topic {
+			return r.Prob
+		}
+	}
+	return 0
+}
+
+func (s scores) bestExcept(topic string) (string, float64) {
+	for _, r := range s.ranked {
+		if r.Label != topic {
+			return r.Label, r.Prob
+		}
+	}
+	return "", 0
+}
+
+func (s scores) top(n int) []Hit {
+	var out []Hit
+	for i, r := range s.ranked {
+		if i == n {
+			break
+		}
+		out = append(out, Hit{Topic: r.Label, Score: r.Prob, Field: "combined"})
+	}
+	return out
+}
+
+// coverageExp softens the coverage: a message half of whose words the model
+// has seen keeps most of its belief (0.5^0.25 ≈ 0.84).
+var coverageExp = 0.25
+
+// indexWeight is how much the index's evidence counts beside the classifier.
+var indexWeight = 0.35
+
+// scores rates every topic for the message: the classifier's probability,
+// blended with the index's share of the top score, renormalised.
+func (e *Engine) scores(ctx context.Context, t turn) scores {
+	pred := e.model.Predict(classify.Features(t.reading))
+	ranked := pred.Scores
+	hits, err := e.idx.Search(ctx, t.reading)
+	if err != nil {
+		e.log.WarnContext(ctx, "index search failed", "err", err)
+	}
+	s := scores{hits: toHits(hits)}
+	share := indexShare(hits)
+	total := 0.0
+	for i := range ranked {
+		p := (1-indexWeight)*ranked[i].Prob + indexWeight*share[ranked[i].Label]
+		// What the model does not know of the message is evidence of
+		// nothing: that share of the belief goes to "unknown".
+		c := math.Pow(pred.Coverage, coverageExp)
+		p *= c
+		if ranked[i].Label == TopicUnknown {
+			p += 1 - c
+		}
+		ranked[i].Prob = p
+		total += p
+	}
+	if total > 0 {
+		for i := range ranked {
+			ranked[i].Prob /= total
+		}
+	}
+	slices.SortStableFunc(ranked, func(a, b classify.Score) int {
+		switch {
+		case a.Prob > b.Prob:
+			return -1
+		case a.Prob < b.Prob:
+			return 1
+		}
+		return 0
+	})
+	s.ranked = ranked
+	return s
+}
+
+// indexShare turns index hits into a distribution over topics.
+func indexShare(hits []index.Hit) map[string]float64 {
+	share := map[string]float64{}
+	total := 0.0
+	for _, h := range hits {
+		total += h.Score
+	}
+	if total == 0 {
+		return share
+	}
+	for _, h := range hits {
+		share[h.Topic] = h.Score / total
+	}
+	return share
+}
+
+// decide trusts the best topic when its confidence is high enough and it
+// leads the runner-up clearly.
+func (e *Engine) decide(s scores) (topic string, conf float64, ok bool, rule string) {
+	if len(s.ranked) == 0 {
+		return "", 0, false, "no topic scored"
+	}
+	top := s.ranked[0]
+	if top.Prob < e.minScore {
+		return top.Label, top.Prob, false, fmt.Sprintf("best topic %s at %.2f, below %.2f", top.Label, top.Prob, e.minScore)
+	}
+	if len(s.ranked) > 1 {
+		margin := (top.Prob - s.ranked[1].Prob) / top.Prob
+		if margin < e.minMargin {
+			return top.Label, top.Prob, false, fmt.Sprintf("%s %.2f and %s %.2f too close (margin %.2f < %.2f)",
+				top.Label, top.Prob, s.ranked[1].Label, s.ranked[1].Prob, margin, e.minMargin)
+		}
+	}
+	return top.Label, top.Prob, true, fmt.Sprintf("topic %s at %.2f", top.Label, top.Prob)
+}
+
+// resolvePending treats the message as an answer to the pending ask-back when
+// it picks one of its options (by number, name or what it says); otherwise
+// the ask-back is dropped and the message is a new question.
+func (e *Engine) resolvePending(conv *Conversation, t turn) (Reply, bool) {
+	p := conv.Pending
+	if p == nil {
+		return Reply{}, false
+	}
+	conv.Pending = nil
+	var candidates []matrix.Row
+	for _, o := range p.Options {
+		candidates = append(candidates, e.rowsOfOption(o)...)
+	}
+	if n, ok := optionNumber(t.norm); ok {
+		if n < 1 || n > len(p.Options) {
+			return Reply{}, false
+		}
+		opt := p.Options[n-1]
+		return e.answerRows(t, e.rowsOfOption(opt), fmt.Sprintf("option %d of the pending question: %s", n, opt.Label)), true
+	}
+	m := e.table.Narrow(candidates, t.reading)
+	if len(m.Rows) == 0 {
+		return Reply{}, false
+	}
+	r := e.answerRows(t, m.Rows, "answer to the pending question: "+m.Rule)
+	r.Explain.Slots = m.Slots.String()
+	return r, true
+}
+
+func (e *Engine) rowsOfOption(o Option) []matrix.Row {
+	var rows []matrix.Row
+	for _, r := range e.table.RowsOf(o.Business) {
+		if o.Subcase == "" || r.Subcase == o.Subcase {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+func toHits(hs []index.Hit) []Hit {
+	const shown = 3
+	var out []Hit
+	for i, h := range hs {
+		if i == shown {
+			break
+		}
+		out = append(out, Hit{Topic: h.Topic, Score: h.Score, Field: h.Field})
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package classify
+
+import (
+	"github.com/beianbot/beianbot/concept"
+)
+
+// storyWeight is how much a clause that asks nothing counts beside the
+// question in a long message: "we got the text on Friday, the boss was away
+// until Monday — what can we do now?" is about its last clause.
+const storyWeight = 0.4
+
+// Features turns a reading into the classifier's inputs: Chinese characters
+// and character pairs, English words and word pairs, and the concepts
+// mentioned, alone and in pairs within a clause. Concepts are the same in
+// every language, so an example in one language teaches the others.
+func Features(r concept.Reading) []Feature {
+	weights := clauseWeights(r)
+	var out []Feature
+	add := func(name string, clause int) {
+		out = append(out, Feature{Name: name, Weight: weights[clause]})
+	}
+	clauseOf := func(tok int) int {
+		for i, c := range r.Clauses {
+			if tok >= c.From && tok < c.To {
+				return i
+			}
+		}
+		return 0
+	}
+	for i, t := range r.Tokens {
+		c := clauseOf(i)
+		if t.Han {
+			add("h:"+t.Text, c)
+		} else {
+			add("w:"+t.Text, c)
+		}
+		if i > 0 && t.Joined && !t.Break {
+			prev := r.Tokens[i-1]
+			switch {
+			case t.Han && prev.Han:
+				add("hh:"+prev.Text+t.Text, c)
+			case !t.Han && !prev.Han:
+				add("ww:"+prev.Text+"_"+t.Text, c)
+			}
+		}
+	}
+	for i, m := range r.Mentions {
+		if m.Kind == concept.Other {
+			continue
+		}
+		add("c:"+m.ID, m.Clause)
+		if m.Negated && m.ID == m.Base {
+			add("c:!"+m.ID, m.Clause)
+		}
+		for _, n := range r.Mentions[i+1:] {
+			if n.Clause != m.Clause {
+				break
+			}
+			if n.Kind == concept.Other || n.ID == m.ID {
+				continue
+			}
+			a, b := m.ID, n.ID
+			if a > b {
+				a, b = b, a
+			}
+			add("cc:"+a+"+"+b, m.Clause)
+		}
+	}
+	return out
+}
+
+// clauseWeights weighs each clause: all alike in a message that asks nothing
+// or everything; in a message that tells a story and then asks, the asking
+// clauses count fully and the story less.
+func clauseWeights(r concept.Reading) []float64 {
+	w := make([]float64, max(len(r.Clauses), 1))
+	questions := 0
+	for _, c := range r.Clauses {
+		if c.Question {
+			questions++
+		}
+	}
+	for i, c := range r.Clauses {
+		w[i] = 1
+		if questions > 0 && questions < len(r.Clauses) && !c.Question {
+			w[i] = storyWeight
+		}
+	}
+	return w
+}

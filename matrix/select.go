@@ -1,0 +1,705 @@
+package matrix
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/beianbot/beianbot/concept"
+	"github.com/beianbot/beianbot/lang"
+)
+
+// Match is what a message says about the table.
+type Match struct {
+	// Rows are the rows the words describe best, in table order; empty when
+	// they name no filing type. When they disagree, ask back.
+	Rows []Row
+	// Vague: the words name an action but nothing it is done to ("we need
+	// to change something"); Rows are all the rows of that action.
+	Vague bool
+	Slots Slots  // what was read, for --explain
+	Rule  string // one line saying how the rows were chosen, for --explain
+}
+
+// Agree reports whether the match can be answered: at least one row, and all
+// rows need the same persons to verify. When false with rows, ask back.
+func (m Match) Agree() bool {
+	if len(m.Rows) == 0 {
+		return false
+	}
+	for _, r := range m.Rows[1:] {
+		if r.Principal != m.Rows[0].Principal || r.Website != m.Rows[0].Website {
+			return false
+		}
+	}
+	return true
+}
+
+// Slots is what the words say about the filing, read from their concepts.
+type Slots struct {
+	Actions   []string // what is done: first, add, transfer_in, change, migrate, cancel
+	Targets   []string // the objects it is done to
+	Mentioned []string // objects named in passing ("we have three websites")
+	Unchanged []string // objects the words say stay as they are
+	Province  string   // "same", "changed" or "" when not said
+	Initiator string   // "provider" when the provider starts it
+	Both      bool     // "both", "都": more than one part changes
+	Names     []string // the table's own names found ("变更主体", "仅接入变更")
+	names     []name
+}
+
+// String shows the slots compactly for --explain.
+func (s Slots) String() string {
+	var parts []string
+	add := func(k string, v []string) {
+		if len(v) > 0 {
+			parts = append(parts, k+"="+strings.Join(v, ","))
+		}
+	}
+	add("action", s.Actions)
+	add("object", s.Targets)
+	add("mentioned", s.Mentioned)
+	add("unchanged", s.Unchanged)
+	if s.Province != "" {
+		parts = append(parts, "province="+s.Province)
+	}
+	if s.Initiator != "" {
+		parts = append(parts, "initiator="+s.Initiator)
+	}
+	if s.Both {
+		parts = append(parts, "both")
+	}
+	add("named", s.Names)
+	if len(parts) == 0 {
+		return "nothing about the filing"
+	}
+	return strings.Join(parts, " ")
+}
+
+func (s Slots) empty() bool {
+	return len(s.Actions) == 0 && len(s.names) == 0
+}
+
+// Select finds the rows a reading describes. The words are read as slots (an
+// action, the objects it is done to, qualifiers such as the province), every
+// row is scored by how well it fits them, and the best-fitting rows are
+// returned. Words that name no action and none of the table's names name no
+// filing type: objects alone ("网站负责人") are not one.
+func (t *Table) Select(r concept.Reading) Match {
+	s := t.readSlots(r)
+	if s.empty() {
+		return Match{Slots: s, Rule: "no filing type named"}
+	}
+	rows, scores := t.best(t.rows, s, len(s.Actions) > 0)
+	m := Match{Rows: rows, Slots: s}
+	if len(s.Targets)+len(s.Mentioned)+len(s.names) == 0 && s.Province == "" {
+		m.Vague = true
+	}
+	m.Rule = rule(s, rows, scores, m)
+	return m
+}
+
+// best scores rows against the slots and returns the best-fitting ones.
+// requireAction drops rows whose action the words do not name.
+func (t *Table) best(rows []Row, s Slots, requireAction bool) ([]Row, map[string]float64) {
+	scores := map[string]float64{}
+	var kept []Row
+	top := 0.0
+	for _, row := range rows {
+		sc, ok := score(row, s, requireAction)
+		if !ok {
+			continue
+		}
+		scores[row.Label(lang.ZH)] = sc
+		if len(kept) == 0 || sc > top {
+			kept, top = []Row{row}, sc
+		} else if sc == top {
+			kept = append(kept, row)
+		}
+	}
+	if len(kept) > 0 && top <= 0 {
+		return nil, scores
+	}
+	return kept, scores
+}
+
+// Weights of the fit. A row's own name outweighs any description; a named
+// action is needed before objects count.
+const (
+	wName      = 5
+	wAction    = 4
+	wTarget    = 2
+	wAccepted  = 1
+	wMentioned = 0.5
+	wQualifier = 2
+	wMismatch  = -3 // the words say this changes, the row does not involve it (or the reverse)
+	wMissing   = -1 // the row is about an object the words never mention
+)
+
+// score is how well one row fits the slots; ok is false when it cannot fit
+// at all (another action, the other province).
+func score(row Row, s Slots, requireAction bool) (float64, bool) {
+	sig := row.sig
+	sc := 0.0
+	named := false
+	for _, n := range s.names {
+		if n.business == row.Business && (n.subcase == "" || n.subcase == row.Subcase) {
+			sc += wName
+			named = true
+		}
+	}
+	if requireAction && !named {
+		if !hasAny(sig.actions, s.Actions) {
+			return 0, false
+		}
+	}
+	if hasAny(sig.actions, s.Actions) {
+		sc += wAction
+	}
+	involves := func(o string) bool { return slices.Contains(sig.objects, o) || slices.Contains(sig.parts, o) }
+	for _, o := range s.Unchanged {
+		if involves(o) {
+			sc += wMismatch
+		}
+	}
+	if named {
+		// The words name the row: what else they describe only picks its
+		// subcase (below), and does not count against it.
+		return subcaseScore(sc, sig, s)
+	}
+	for _, o := range s.Targets {
+		switch {
+		case involves(o):
+			sc += wTarget
+		case slices.Contains(sig.accepts, o):
+			sc += wAccepted
+		default:
+			sc += wMismatch
+		}
+	}
+	for _, o := range s.Mentioned {
+		if involves(o) || slices.Contains(sig.accepts, o) {
+			sc += wMentioned
+		}
+	}
+	for _, o := range sig.objects {
+		if !slices.Contains(s.Targets, o) && !slices.Contains(s.Mentioned, o) {
+			sc += wMissing
+		}
+	}
+	return subcaseScore(sc, sig, s)
+}
+
+// subcaseScore adds to a row's score how well its subcase fits; ok is false
+// when the subcase cannot fit (the other province).
+func subcaseScore(sc float64, sig signature, s Slots) (float64, bool) {
+	// A subcase made of parts fits when the words name the same parts.
+	if len(sig.parts) > 0 {
+		saysParts := false
+		for _, o := range s.Targets {
+			if o != "filing" && slices.Contains([]string{"entity", "website", "access"}, o) {
+				saysParts = true
+			}
+		}
+		if saysParts {
+			for _, o := range sig.parts {
+				if !slices.Contains(s.Targets, o) {
+					sc += wMissing
+				}
+			}
+		}
+		if s.Both && len(sig.parts) > 1 {
+			sc += wQualifier
+		}
+	}
+	if sig.province != "" && s.Province != "" {
+		if sig.province != s.Province {
+			return 0, false
+		}
+		sc += wQualifier
+	}
+	if sig.initiator != "" && s.Initiator == sig.initiator {
+		sc += wAccepted
+	}
+	return sc, true
+}
+
+func hasAny(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// readSlots reads the slots from a message's concepts.
+func (t *Table) readSlots(r concept.Reading) Slots {
+	var s Slots
+	negatedAt := map[int]bool{} // token indexes right after a negation word
+	for _, m := range r.Mentions {
+		if m.Kind == concept.Negation {
+			negatedAt[m.To] = true
+		}
+	}
+	for _, f := range t.names.Find(r.Tokens) {
+		// "不涉及变更所在省" does not name 涉及变更所在省: skip a name right after a
+		// negation, or starting inside a longer word such as "不涉及".
+		if negatedAt[f.From] || slices.ContainsFunc(r.Mentions, func(m concept.Mention) bool { return m.From < f.From && f.From < m.To }) {
+			continue
+		}
+		for _, n := range f.Values {
+			if !slices.Contains(s.names, n) {
+				s.names = append(s.names, n)
+				label := n.business
+				if n.subcase != "" {
+					label += "/" + n.subcase
+				}
+				s.Names = append(s.Names, label)
+			}
+		}
+	}
+
+	ms := r.Mentions
+	has := func(clause int, pred func(concept.Mention) bool) bool {
+		for _, m := range ms {
+			if m.Clause == clause && pred(m) {
+				return true
+			}
+		}
+		return false
+	}
+	near := func(a, b concept.Mention, within int) bool {
+		return a.Clause == b.Clause && (b.From-a.To <= within && b.From >= a.To || a.From-b.To <= within && a.From >= b.To)
+	}
+
+	// Moving a company to a place is about the province, not a migration of
+	// the filing: "公司从北京搬到上海".
+	relocation := map[int]bool{} // index in ms of a move word that is a relocation
+	for i, m := range ms {
+		if m.ID != "migrate" || m.Negated {
+			continue
+		}
+		for _, o := range ms {
+			if (o.ID == concept.Place || o.ID == "location") && near(m, o, 3) {
+				relocation[i] = true
+			}
+		}
+	}
+
+	// Actions, and persons changed beside a change word ("换了法人").
+	actionAt := map[int]bool{}
+	roleTargets := map[int]string{}
+	for i, m := range ms {
+		if m.Kind != concept.Action || m.Negated || relocation[i] {
+			continue
+		}
+		actionAt[i] = true
+	}
+	for i, m := range ms {
+		if m.Kind != concept.Role {
+			continue
+		}
+		obj := map[string]string{"principal_person": "entity", "website_person": "website"}[m.ID]
+		if obj == "" {
+			continue
+		}
+		for j, a := range ms {
+			if actionAt[j] && (a.ID == "change" || a.ID == "new") && near(m, a, 2) {
+				roleTargets[i] = obj
+			}
+		}
+	}
+
+	// Each object takes the status of the nearest action or "unchanged"
+	// word in its clause: "主体变了网站没变" changes the entity, not the website.
+	isChange := func(j int) bool { return actionAt[j] }
+	isUnchanged := func(m concept.Mention) bool { return m.ID == "unchanged" }
+	addTo := func(list *[]string, o string) {
+		if !slices.Contains(*list, o) {
+			*list = append(*list, o)
+		}
+	}
+	for i, m := range ms {
+		obj := ""
+		switch {
+		case m.Kind == concept.Object && !m.Negated:
+			obj = m.ID
+		case roleTargets[i] != "":
+			obj = roleTargets[i]
+		default:
+			continue
+		}
+		if obj == "entity_holder" {
+			// "our company's website": a company named beside another object owns it.
+			if has(m.Clause, func(o concept.Mention) bool {
+				return o.Kind == concept.Object && o.ID != "entity_holder" && o.ID != "filing"
+			}) {
+				continue
+			}
+		}
+		best, status := -1, ""
+		for j, o := range ms {
+			if o.Clause != m.Clause || j == i {
+				continue
+			}
+			var st string
+			switch {
+			case isChange(j):
+				st = "target"
+			case isUnchanged(o):
+				st = "unchanged"
+			default:
+				continue
+			}
+			d := o.From - m.To
+			if o.From < m.From {
+				d = m.From - o.To + 1 // a word before counts one further than one after
+			}
+			if best < 0 || d < best {
+				best, status = d, st
+			}
+		}
+		switch status {
+		case "target":
+			addTo(&s.Targets, obj)
+		case "unchanged":
+			addTo(&s.Unchanged, obj)
+		default:
+			addTo(&s.Mentioned, obj)
+		}
+	}
+	// A company named alone is the entity.
+	for _, list := range []*[]string{&s.Targets, &s.Mentioned, &s.Unchanged} {
+		for i, o := range *list {
+			if o == "entity_holder" {
+				(*list)[i] = "entity"
+			}
+		}
+		*list = slices.Compact(sortedCopy(*list))
+	}
+	s.Mentioned = slices.DeleteFunc(s.Mentioned, func(o string) bool {
+		return slices.Contains(s.Targets, o) || slices.Contains(s.Unchanged, o)
+	})
+	// "The site stays the same, only the company name": saying what does
+	// not change, beside something else, says that the something else does.
+	impliedChange := false
+	if len(s.Unchanged) > 0 && len(s.Mentioned) > 0 && !slices.ContainsFunc(ms, func(m concept.Mention) bool { return m.Kind == concept.Action && !m.Negated }) {
+		s.Targets, s.Mentioned, impliedChange = s.Mentioned, nil, true
+	}
+
+	// Actions, with "new" read by what is new, and a move from another
+	// provider read as a transfer in.
+	otherProvider := false
+	for _, m := range ms {
+		if m.ID == "other_provider" && !m.Negated || m.ID == "to_here" {
+			otherProvider = true
+		}
+	}
+	for j, m := range ms {
+		if !actionAt[j] {
+			continue
+		}
+		a := m.ID
+		switch {
+		case a == "new" && slices.ContainsFunc(ms, func(o concept.Mention) bool { return o.Kind == concept.Role && near(o, m, 2) }):
+			a = "change" // "new CEO"
+		case a == "new" && (slices.Contains(s.Targets, "website") || slices.Contains(s.Targets, "access") || slices.Contains(s.Targets, "domain")):
+			a = "add"
+		case a == "new":
+			a = "first"
+		case otherProvider && (a == "migrate" || a == "change" || a == "add"):
+			a = "transfer_in"
+		}
+		addTo(&s.Actions, a)
+	}
+	if impliedChange {
+		addTo(&s.Actions, "change")
+	}
+	if otherProvider && len(s.Actions) == 0 && (slices.Contains(s.Targets, "access") || slices.Contains(s.Mentioned, "access") || slices.Contains(s.Mentioned, "website")) {
+		addTo(&s.Actions, "transfer_in") // "already filed with aliyun, now hosting with you"
+	}
+	if len(s.Actions) > 1 && slices.Contains(s.Actions, "transfer_in") {
+		s.Actions = slices.DeleteFunc(s.Actions, func(a string) bool { return a == "migrate" })
+	}
+	sort.Strings(s.Actions)
+
+	s.Province = province(r, relocation)
+	for _, m := range ms {
+		switch {
+		case m.ID == "provider_initiated" && !m.Negated:
+			s.Initiator = "provider"
+		case m.ID == "both" && !m.Negated:
+			s.Both = true
+		}
+	}
+	return s
+}
+
+// province reads whether the words say the entity's province changes.
+// Strong signs of a change are two different provinces named, or a location
+// with "another"/"cross" ("迁到外省", "another province"); a location beside
+// a change or move word ("changing province") is a weaker one. Signs that it
+// stays are a location with "same", "unchanged" or a negated change ("省份不变",
+// "还在杭州", "不涉及变更省份"); they outweigh the weak sign, whose change word
+// they negate.
+func province(r concept.Reading, relocation map[int]bool) string {
+	provinces := map[string]bool{}
+	places := 0
+	var same, strong, weak bool
+	for i, m := range r.Mentions {
+		if m.ID == concept.Place {
+			provinces[m.Province] = true
+			places++
+		}
+		if m.ID != "location" && m.ID != concept.Place && !relocation[i] {
+			continue
+		}
+		for _, o := range r.Mentions {
+			if o.Clause != m.Clause {
+				continue
+			}
+			switch {
+			case o.ID == "samewhere" && !o.Negated, o.ID == "unchanged", o.ID == "different" && o.Negated,
+				(o.ID == "change" || o.ID == "migrate") && o.Negated:
+				same = true
+			case o.ID == "different":
+				strong = true
+			case (o.ID == "change" || o.ID == "migrate") && m.ID == "location":
+				weak = true
+			}
+		}
+	}
+	switch {
+	case len(provinces) >= 2:
+		strong = true
+	case places >= 2 && len(provinces) == 1:
+		same = true // "从杭州搬到宁波": two cities, one province
+	}
+	switch {
+	case strong && !same, weak && !same:
+		return "changed"
+	case same && !strong:
+		return "same"
+	}
+	return ""
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	sort.Strings(out)
+	return out
+}
+
+// rule explains in one line how the rows were chosen.
+func rule(s Slots, rows []Row, scores map[string]float64, m Match) string {
+	var b strings.Builder
+	b.WriteString(s.String())
+	if len(rows) == 0 {
+		b.WriteString(": no row fits")
+		return b.String()
+	}
+	b.WriteString(" → ")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (%g)", r.Label(lang.ZH), scores[r.Label(lang.ZH)])
+	}
+	switch {
+	case m.Vague:
+		b.WriteString("; nothing named that the action is done to")
+	case !m.Agree():
+		fmt.Fprintf(&b, "; %s disagree: ask back", plural(len(rows), "row"))
+	case len(rows) > 1:
+		fmt.Fprintf(&b, "; %d rows agree", len(rows))
+	}
+	return b.String()
+}
+
+// Narrow resolves the reply to an ask-back: the rows among candidates that
+// the reply picks, by a 1-based option number ("2", "第2个", "option 2"), by
+// a plain yes or no to a yes/no question, by what it says (read like any
+// message: "省份没变", "the website one", "both"), or, for a short reply, by
+// words of the options' labels. Rows keep the candidates' order and are
+// empty when the reply picks none of them: then it is a new question.
+func (t *Table) Narrow(candidates []Row, r concept.Reading) Match {
+	norm := r.Text
+	if n, ok := optionNumber(norm); ok {
+		if n >= 1 && n <= len(candidates) {
+			return Match{Rows: []Row{candidates[n-1]}, Rule: fmt.Sprintf("option %d of %d", n, len(candidates))}
+		}
+		return Match{Rule: fmt.Sprintf("option %d is not among options 1-%d", n, len(candidates))}
+	}
+	if rows, ok := t.yesNo(candidates, r); ok {
+		return Match{Rows: rows, Rule: "a plain yes or no to the question asked"}
+	}
+	s := t.readSlots(r)
+	if !s.emptyReply() {
+		rows, scores := t.best(candidates, s, false)
+		if len(rows) > 0 && len(rows) < len(candidates) {
+			return Match{Rows: rows, Slots: s, Rule: fmt.Sprintf("%d of %d options fit: ", len(rows), len(candidates)) + rule(s, rows, scores, Match{Rows: rows})}
+		}
+		if len(s.Actions) > 0 || len(s.names) > 0 {
+			// It names a filing type, but none of the options (or not one
+			// of them more than the others): a new question.
+			return Match{Slots: s, Rule: fmt.Sprintf("picks none of the %d options (%s)", len(candidates), s)}
+		}
+	}
+	if picked := byLabelWords(candidates, norm); len(picked) > 0 {
+		return Match{Rows: picked, Rule: fmt.Sprintf("words of the option labels pick %d of %d", len(picked), len(candidates))}
+	}
+	return Match{Rule: fmt.Sprintf("picks none of the %d options", len(candidates))}
+}
+
+func (s Slots) emptyReply() bool {
+	return s.empty() && len(s.Targets)+len(s.Mentioned)+len(s.Unchanged) == 0 && s.Province == "" && s.Initiator == "" && !s.Both
+}
+
+// yesNo answers a yes/no ask-back ("这次变更主体是否涉及变更所在省份？") from a
+// short reply that says only yes or no.
+func (t *Table) yesNo(candidates []Row, r concept.Reading) ([]Row, bool) {
+	if len(candidates) == 0 || len(r.Tokens) > 6 {
+		return nil, false
+	}
+	business := candidates[0].Business
+	for _, c := range candidates[1:] {
+		if c.Business != business {
+			return nil, false
+		}
+	}
+	ask, ok := t.asks[business]
+	if !ok || ask.Yes == "" {
+		return nil, false
+	}
+	yes, no := false, false
+	for _, m := range r.Mentions {
+		switch {
+		case (m.ID == "affirm" || m.Base == "involve") && !m.Negated:
+			yes = true
+		case m.Kind == concept.Negation, m.ID == "affirm" && m.Negated, m.ID == "unchanged":
+			no = true
+		case m.Kind == concept.Cue || m.Kind == concept.Other:
+		default:
+			return nil, false // it says more than yes or no
+		}
+	}
+	pick := ""
+	switch {
+	case yes && !no:
+		pick = ask.Yes
+	case no:
+		pick = ask.No
+	default:
+		return nil, false
+	}
+	for _, c := range candidates {
+		if c.Subcase == pick {
+			return []Row{c}, true
+		}
+	}
+	return nil, false
+}
+
+// optionPatterns recognise a reply that is only an option number.
+var optionPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`^(?:i (?:choose|pick|want|mean) |choose |pick )?(?:(?:option|choice|number|no\.?) ?|#)?(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)$`),
+	regexp.MustCompile(`^(?:i (?:choose|pick|want|mean) )?(?:the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|1st|2nd|3rd|4th|5th|6th|7th|8th|9th|10th)(?: one| option)?$`),
+	regexp.MustCompile(`^(?:我选|选|选项|是)?(?:第 ?)?(\d{1,2}|[一二三四五六七八九十]) ?(?:个选项|个|项|种|条|号)?(?:吧|啊)?$`),
+}
+
+var numberWords = map[string]int{
+	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+	"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+	"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+}
+
+// optionNumber reads a reply such as "2", "option 2", "the second one" or "第2个".
+func optionNumber(norm string) (int, bool) {
+	s := strings.TrimRight(norm, " .。!！)")
+	for _, re := range optionPatterns {
+		m := re.FindStringSubmatch(s)
+		if m == nil {
+			continue
+		}
+		w := m[1]
+		if w[0] >= '0' && w[0] <= '9' {
+			w = strings.TrimRight(w, "stndrh") // "2nd" → "2"
+		}
+		if n, err := strconv.Atoi(w); err == nil {
+			return n, true
+		}
+		if n, ok := numberWords[m[1]]; ok {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// fillerWords may surround the label words of a reply ("the website one").
+var fillerWords = map[string]bool{
+	"one": true, "option": true, "choic": true, "it": true, "i": true, "mean": true, "want": true,
+	"choos": true, "pick": true, "pleas": true, "that": true, "thi": true, "which": true, "is": true,
+	"for": true, "case": true, "about": true, "with": true,
+}
+
+var fillerZH = strings.NewReplacer("我选", "", "选", "", "那个", "", "这个", "", "一个", "", "的", "", "是", "", "吧", "", "啊", "", "呢", "", "我", "", "就", "")
+
+// byLabelWords picks the candidates whose label contains every word of a
+// short reply: Chinese as a substring of the Chinese label (at least two
+// characters), English as words of the English label.
+func byLabelWords(candidates []Row, norm string) []Row {
+	if utf8.RuneCountInString(norm) > 30 {
+		return nil
+	}
+	zh := fillerZH.Replace(lang.Compact(norm))
+	var words []string
+	for _, tok := range concept.Tokenize(norm) {
+		if !fillerWords[tok.Text] && !tok.Han {
+			words = append(words, tok.Text)
+		}
+	}
+	var picked []Row
+	for _, r := range candidates {
+		zhOK := utf8.RuneCountInString(zh) >= 2 && isHan(zh) && strings.Contains(lang.Compact(r.Label(lang.ZH)), zh)
+		enOK := len(words) > 0 && !hasHan(norm) && containsAll(concept.Tokenize(lang.Normalize(r.Label(lang.EN))), words)
+		if zhOK || enOK {
+			picked = append(picked, r)
+		}
+	}
+	return picked
+}
+
+func containsAll(toks []concept.Token, words []string) bool {
+	for _, w := range words {
+		if !slices.ContainsFunc(toks, func(t concept.Token) bool { return t.Text == w }) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHan(s string) bool {
+	for _, r := range s {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasHan(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
