@@ -236,6 +236,9 @@ func (e *Engine) finish(ctx context.Context, conv *Conversation, t turn, r Reply
 	for _, s := range r.Suggestions {
 		conv.Suggested = append(conv.Suggested, s.Topic)
 	}
+	if r.Matrix != nil {
+		conv.Filing = r.Matrix.Cases
+	}
 	conv.LastTopic, conv.LastLang, conv.LastTraditional = r.Topic, r.Lang, r.Traditional
 	return r
 }

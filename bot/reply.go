@@ -88,6 +88,9 @@ type Conversation struct {
 	PendingLang lang.Lang `json:"pending_lang,omitempty"`
 	// Suggested are the topics of a pending "did you mean", in the order offered.
 	Suggested []string `json:"suggested,omitempty"`
+	// Filing is the filing type the conversation last settled on (the rows of
+	// the last table answer), so that "still no SMS" can be read against it.
+	Filing []Case `json:"filing,omitempty"`
 	// LastTopic, LastLang and LastTraditional describe the previous reply, so
 	// that a message with no words of its own ("2", "?") keeps its language.
 	LastTopic       string    `json:"last_topic,omitempty"`

@@ -41,50 +41,61 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	match := e.table.Select(t.reading)
 	scores := e.scores(ctx, t)
 	explain := &Explain{Slots: match.Slots.String(), Matrix: match.Rule, Scores: scores.top(3), Hits: scores.hits}
-	intent := readIntent(t.reading)
+	in := readIntent(t.reading)
 
-	// The table, when the words describe a filing type.
-	if len(match.Rows) > 0 && (!match.Vague || intent.who) {
-		if r, ok := e.fromTable(t, match, scores, intent, explain); ok {
+	// A follow-up names the filing type of a missing SMS, or reports a
+	// missing SMS for the filing type just discussed.
+	if len(match.Rows) > 0 && conv.LastTopic == "sms-not-received" && !in.who && !in.need && !in.verify {
+		in.notReceived = true
+	}
+	if len(match.Rows) == 0 && in.notReceived && len(conv.Filing) > 0 {
+		match = matrix.Match{Rows: e.rowsOfCases(conv.Filing), Rule: "the filing type of the conversation"}
+		explain.Matrix = match.Rule
+	}
+
+	// The table, when the words describe a filing type and ask who verifies.
+	if len(match.Rows) > 0 && (!match.Vague || in.who || in.need && in.verify) {
+		if r, ok := e.fromTable(t, match, scores, in, explain); ok {
 			return r
 		}
 	}
 
-	topic, conf, ok, why := e.decide(scores)
+	topic, _, ok, why := e.decide(scores)
 	explain.Rule = why
 	switch {
-	case intent.who && intent.verify && !intent.phones && (topic == TopicWhoVerifies || !ok || !slices.Contains(whoTopics, topic)):
+	case in.who && in.verify && !in.phones && (!ok || topic == TopicWhoVerifies):
 		// "谁要做短信核验" names no filing type: ask which one.
 		return e.clarifyBusiness(t, explain, "asks who must verify, names no filing type; "+why)
-	case ok && topic == TopicWhoVerifies && intent.verify:
+	case ok && topic == TopicWhoVerifies && in.verify:
 		return e.clarifyBusiness(t, explain, why+"; no filing type named")
 	case ok && topic == TopicWhoVerifies:
 		explain.Rule += "; but neither a filing type nor verifying is mentioned"
 		return e.unknownReply(t, scores, explain)
 	case ok:
-		_ = conf
 		return e.topicReply(t, topic, explain)
 	}
 	return e.unknownReply(t, scores, explain)
 }
 
-// whoTopics answer a who-question that names no filing type better than an
-// ask-back does: which phone numbers get the SMS, who the other verifier is.
-var whoTopics = []string{"which-phones", "result-wait-others", "result-all-done", "hk-macau-pass", "no-record-found", "no-application-to-resend"}
-
-// intent is what kind of question a message asks, from its cue concepts.
+// intent is what kind of question a message asks, from its concepts.
 type intent struct {
 	who         bool // who must verify, who gets the SMS
 	need        bool // whether something is needed ("要不要", "do we need")
 	verify      bool // it is about the SMS, the code or verifying
 	notReceived bool // the SMS did not come
 	phones      bool // it is about phone numbers ("边个号码": which number, not who)
+	bare        bool // nothing but a filing type and question words ("新增接入呢？")
 	roles       []string
 }
 
 func readIntent(r concept.Reading) intent {
 	var in intent
+	covered := make([]bool, len(r.Tokens))
+	in.bare = true
 	for _, m := range r.Mentions {
+		for k := m.From; k < m.To; k++ {
+			covered[k] = true
+		}
 		switch m.ID {
 		case "who":
 			in.who = true
@@ -96,9 +107,22 @@ func readIntent(r concept.Reading) intent {
 			in.verify, in.notReceived = true, true
 		case "principal_person", "website_person":
 			in.roles = append(in.roles, m.ID)
+			in.verify = true
 		case "phone", "emergency":
 			in.phones = true
 		}
+		if m.Kind == concept.Term || m.Kind == concept.Role {
+			in.bare = false
+		}
+	}
+	uncovered := 0
+	for _, c := range covered {
+		if !c {
+			uncovered++
+		}
+	}
+	if uncovered > 3 {
+		in.bare = false
 	}
 	return in
 }
@@ -107,10 +131,13 @@ func readIntent(r concept.Reading) intent {
 // table does when they are what is asked: how to verify for 首次备案, what
 // to do when the 24 hours of a 新增接入 passed.
 var procedural = []string{"how-to-verify", "hk-macau-pass", "deadline", "result-all-done", "result-wait-others",
-	"no-record-found", "no-application-to-resend", "background", "sms-not-received", "new-access-no-sms", "unknown"}
+	"no-record-found", "no-application-to-resend", "background", "sms-not-received", "new-access-no-sms", "which-phones"}
 
 // fromTable answers from the rows the words describe, unless the message
-// asks something else about them. ok is false when the table is not the answer.
+// asks something else about them. ok is false when the table is not the
+// answer: the message says nothing of verifying and the classifier hears
+// another question ("what documents does a first filing need?"), or a
+// procedural question about the filing type ("首次备案怎么核验").
 func (e *Engine) fromTable(t turn, m matrix.Match, s scores, in intent, explain *Explain) (Reply, bool) {
 	// No SMS for a filing type: whether one is expected is the table's to say.
 	if in.notReceived {
@@ -118,9 +145,16 @@ func (e *Engine) fromTable(t turn, m matrix.Match, s scores, in intent, explain 
 			return r, true
 		}
 	}
-	other, p := s.bestExcept(TopicWhoVerifies)
-	if slices.Contains(procedural, other) && p >= procedureConfidence && p > s.prob(TopicWhoVerifies) && !in.who && !in.need {
+	top, _ := s.bestExcept("")
+	switch {
+	case in.who || in.bare:
+	case !in.verify && top != TopicWhoVerifies:
 		return Reply{}, false
+	default:
+		other, p := s.bestExcept(TopicWhoVerifies)
+		if slices.Contains(procedural, other) && p >= procedureConfidence && p > s.prob(TopicWhoVerifies) {
+			return Reply{}, false
+		}
 	}
 	explain.Rule = "the words describe a filing type: " + m.Rule
 	r := e.answerRows(t, m.Rows, explain.Rule)
@@ -159,13 +193,12 @@ func (e *Engine) notReceived(t turn, m matrix.Match, in intent, explain *Explain
 		note := e.phrases.say("none_expected", t.lang)
 		if rows[0].Principal || rows[0].Website {
 			// Someone is texted, but not the person waiting.
-			role := map[string]string{"principal_person": "role_principal", "website_person": "role_website"}[waiting[0]]
 			for _, w := range waiting {
 				if !texted[w] {
-					role = map[string]string{"principal_person": "role_principal", "website_person": "role_website"}[w]
+					role := map[string]string{"principal_person": "role_principal", "website_person": "role_website"}[w]
+					note = e.phrases.say("none_expected_role", t.lang, "role", e.phrases.say(role, t.lang))
 				}
 			}
-			note = e.phrases.say("none_expected_role", t.lang, "role", e.phrases.say(role, t.lang))
 		}
 		r.Text = note + "\n" + r.Text
 		r.Explain = explain
@@ -329,6 +362,15 @@ func (e *Engine) resolvePending(conv *Conversation, t turn) (Reply, bool) {
 	r := e.answerRows(t, m.Rows, "answer to the pending question: "+m.Rule)
 	r.Explain.Slots = m.Slots.String()
 	return r, true
+}
+
+// rowsOfCases returns the rows of the cases a conversation remembers.
+func (e *Engine) rowsOfCases(cases []Case) []matrix.Row {
+	var rows []matrix.Row
+	for _, c := range cases {
+		rows = append(rows, e.rowsOfOption(Option{Business: c.Business, Subcase: c.Subcase})...)
+	}
+	return rows
 }
 
 func (e *Engine) rowsOfOption(o Option) []matrix.Row {

@@ -1,6 +1,8 @@
 package classify
 
 import (
+	"slices"
+
 	"github.com/beianbot/beianbot/concept"
 )
 
@@ -27,12 +29,26 @@ func Features(r concept.Reading) []Feature {
 		}
 		return 0
 	}
+	// A word inside a negated concept is not the word: "never got" must not
+	// look like "got the code".
+	negated := make([]bool, len(r.Tokens))
+	for _, m := range r.Mentions {
+		if m.Negated {
+			for k := m.From; k < m.To; k++ {
+				negated[k] = true
+			}
+		}
+	}
 	for i, t := range r.Tokens {
 		c := clauseOf(i)
+		prefix := ""
+		if negated[i] {
+			prefix = "!"
+		}
 		if t.Han {
-			add("h:"+t.Text, c)
+			add("h:"+prefix+t.Text, c)
 		} else {
-			add("w:"+t.Text, c)
+			add("w:"+prefix+t.Text, c)
 		}
 		if i > 0 && t.Joined && !t.Break {
 			prev := r.Tokens[i-1]
@@ -69,20 +85,15 @@ func Features(r concept.Reading) []Feature {
 	return out
 }
 
-// clauseWeights weighs each clause: all alike in a message that asks nothing
-// or everything; in a message that tells a story and then asks, the asking
-// clauses count fully and the story less.
+// clauseWeights weighs each clause: in a message that tells a story and then
+// asks, the asking clauses count fully and the story less (see
+// concept.Reading.Focus); otherwise all alike.
 func clauseWeights(r concept.Reading) []float64 {
 	w := make([]float64, max(len(r.Clauses), 1))
-	questions := 0
-	for _, c := range r.Clauses {
-		if c.Question {
-			questions++
-		}
-	}
-	for i, c := range r.Clauses {
+	focus := r.Focus()
+	for i := range w {
 		w[i] = 1
-		if questions > 0 && questions < len(r.Clauses) && !c.Question {
+		if focus != nil && !slices.Contains(focus, i) {
 			w[i] = storyWeight
 		}
 	}

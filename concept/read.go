@@ -65,6 +65,7 @@ func (l *Lexicon) Read(norm string) Reading {
 		}
 	}
 	l.negate(&r)
+	l.negateAfter(&r)
 	l.compound(&r)
 	for i, c := range r.Clauses {
 		if c.Question {
@@ -123,6 +124,26 @@ func (l *Lexicon) negate(r *Reading) {
 					l.negateOne(&r.Mentions[k2])
 				}
 			}
+		}
+	}
+}
+
+// negateAfter applies an English negation that follows its verb: "got
+// nothing", "received none". (A Chinese negation after the verb asks
+// instead: "收到没有" is "did it arrive?".)
+func (l *Lexicon) negateAfter(r *Reading) {
+	for i, n := range r.Mentions {
+		if n.Kind != Negation || i == 0 || r.Tokens[n.From].Han {
+			continue
+		}
+		switch r.Tokens[n.From].Text {
+		case "nothing", "none", "no":
+		default:
+			continue
+		}
+		prev := &r.Mentions[i-1]
+		if prev.Clause == n.Clause && n.From == prev.To && !prev.Negated && l.concepts[prev.ID].Negated != "" && prev.Kind != Action {
+			l.negateOne(prev)
 		}
 	}
 }
@@ -272,6 +293,35 @@ func (r Reading) HasKind(k Kind) bool {
 		}
 	}
 	return false
+}
+
+// Focus returns the clauses that hold the question of a message that tells
+// a story first ("we got the text on Friday, the boss was away — what can we
+// do now?"): its question clauses, when they say something of the subject
+// themselves. It returns nil when every clause counts alike: a message that
+// asks nothing, asks in every clause, or asks only "what now?" about a
+// story that carries the meaning.
+func (r Reading) Focus() []int {
+	var qs []int
+	informative := false
+	for i, c := range r.Clauses {
+		if !c.Question {
+			continue
+		}
+		qs = append(qs, i)
+		for _, m := range r.Mentions {
+			if m.Clause == i {
+				switch m.Kind {
+				case Action, Object, Role, Qualifier, Term:
+					informative = true
+				}
+			}
+		}
+	}
+	if len(qs) == 0 || len(qs) == len(r.Clauses) || !informative {
+		return nil
+	}
+	return qs
 }
 
 // InQuestion reports whether mention m stands in a question clause.

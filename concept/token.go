@@ -22,13 +22,18 @@ type Token struct {
 	Question bool
 }
 
+// contrastWords start a new clause: what follows "but" is said apart from
+// what precedes it ("remove one website but keep the others").
+var contrastWords = map[string]bool{"but": true, "however": true, "although": true, "though": true, "whereas": true, "except": true,
+	"但": true, "但是": true, "可是": true, "然而": true, "不过": true}
+
 // skipWords are dropped from English text and lexicon phrases alike, so
 // "add a website" matches "add website".
 var skipWords = map[string]bool{"a": true, "an": true, "the": true, "my": true, "our": true, "your": true, "its": true, "their": true, "his": true, "her": true}
 
 // clauseMarks end a clause; questionMarks end a question.
 const (
-	clauseMarks   = ",，、;；:：。!！?？\n…()（）[]【】「」『』\"“”<>《》|/"
+	clauseMarks   = ",，;；:：。!！?？\n…()（）[]【】「」『』\"“”<>《》|/"
 	questionMarks = "?？"
 )
 
@@ -48,6 +53,9 @@ func Tokenize(s string) []Token {
 		switch {
 		case unicode.Is(unicode.Han, r):
 			joined := gap == none || gap == soft && prevLatin
+			if contrastWords[s[i:i+size]] || contrastAt(s[i:]) {
+				brk = true
+			}
 			toks = append(toks, Token{Text: s[i : i+size], Start: i, End: i + size, Han: true, Joined: joined, Break: brk, Question: question})
 			gap, brk, question, prevLatin = none, false, false, false
 			i += size
@@ -60,6 +68,9 @@ func Tokenize(s string) []Token {
 				}
 				w := Canonical(part)
 				joined := gap != hard
+				if contrastWords[strings.ToLower(part)] {
+					brk = true
+				}
 				toks = append(toks, Token{Text: w, Start: i, End: end, Joined: joined, Break: brk, Question: question})
 				gap, brk, question, prevLatin = none, false, false, true
 			}
@@ -89,6 +100,16 @@ func Tokenize(s string) []Token {
 		}
 	}
 	return toks
+}
+
+// contrastAt reports whether a Chinese contrast word starts s.
+func contrastAt(s string) bool {
+	for _, w := range []string{"但是", "可是", "然而", "不过"} {
+		if strings.HasPrefix(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // readWord reads a run of non-Han letters and digits starting at i, dropping

@@ -210,19 +210,18 @@ func conceptTokens(r concept.Reading) string {
 // says little about which answer is wanted, and costs search time).
 func questionText(r concept.Reading) string {
 	norm := r.Text
-	if utf8.RuneCountInString(norm) <= maxQueryRunes {
+	focus := r.Focus()
+	if utf8.RuneCountInString(norm) <= maxQueryRunes || focus == nil {
 		return norm
 	}
 	var b strings.Builder
-	for _, c := range r.Clauses {
-		if !c.Question || c.From >= c.To {
+	for _, i := range focus {
+		c := r.Clauses[i]
+		if c.From >= c.To {
 			continue
 		}
 		b.WriteString(norm[r.Tokens[c.From].Start:r.Tokens[c.To-1].End])
 		b.WriteByte('\n')
-	}
-	if b.Len() == 0 {
-		return norm
 	}
 	return b.String()
 }

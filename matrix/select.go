@@ -167,18 +167,15 @@ func score(row Row, s Slots, requireAction bool) (float64, bool) {
 			sc += wMismatch
 		}
 	}
-	if named {
-		// The words name the row: what else they describe only picks its
-		// subcase (below), and does not count against it.
-		return subcaseScore(sc, sig, s)
-	}
+	// When the words name the row, what else they describe counts for it
+	// but never against it.
 	for _, o := range s.Targets {
 		switch {
 		case involves(o):
 			sc += wTarget
 		case slices.Contains(sig.accepts, o):
 			sc += wAccepted
-		default:
+		case !named:
 			sc += wMismatch
 		}
 	}
@@ -188,7 +185,7 @@ func score(row Row, s Slots, requireAction bool) (float64, bool) {
 		}
 	}
 	for _, o := range sig.objects {
-		if !slices.Contains(s.Targets, o) && !slices.Contains(s.Mentioned, o) {
+		if !named && !slices.Contains(s.Targets, o) && !slices.Contains(s.Mentioned, o) {
 			sc += wMissing
 		}
 	}
@@ -200,15 +197,14 @@ func score(row Row, s Slots, requireAction bool) (float64, bool) {
 func subcaseScore(sc float64, sig signature, s Slots) (float64, bool) {
 	// A subcase made of parts fits when the words name the same parts.
 	if len(sig.parts) > 0 {
+		said := func(o string) bool { return slices.Contains(s.Targets, o) || slices.Contains(s.Mentioned, o) }
 		saysParts := false
-		for _, o := range s.Targets {
-			if o != "filing" && slices.Contains([]string{"entity", "website", "access"}, o) {
-				saysParts = true
-			}
+		for _, o := range []string{"entity", "website", "access"} {
+			saysParts = saysParts || said(o)
 		}
 		if saysParts {
 			for _, o := range sig.parts {
-				if !slices.Contains(s.Targets, o) {
+				if !said(o) {
 					sc += wMissing
 				}
 			}
@@ -241,70 +237,50 @@ func hasAny(a, b []string) bool {
 // readSlots reads the slots from a message's concepts.
 func (t *Table) readSlots(r concept.Reading) Slots {
 	var s Slots
-	negatedAt := map[int]bool{} // token indexes right after a negation word
-	for _, m := range r.Mentions {
-		if m.Kind == concept.Negation {
-			negatedAt[m.To] = true
+	s.names = t.namesIn(r)
+	for _, n := range s.names {
+		label := n.business
+		if n.subcase != "" {
+			label += "/" + n.subcase
 		}
+		s.Names = append(s.Names, label)
 	}
-	for _, f := range t.names.Find(r.Tokens) {
-		// "不涉及变更所在省" does not name 涉及变更所在省: skip a name right after a
-		// negation, or starting inside a longer word such as "不涉及".
-		if negatedAt[f.From] || slices.ContainsFunc(r.Mentions, func(m concept.Mention) bool { return m.From < f.From && f.From < m.To }) {
-			continue
-		}
-		for _, n := range f.Values {
-			if !slices.Contains(s.names, n) {
-				s.names = append(s.names, n)
-				label := n.business
-				if n.subcase != "" {
-					label += "/" + n.subcase
-				}
-				s.Names = append(s.Names, label)
-			}
-		}
-	}
-
 	ms := r.Mentions
-	has := func(clause int, pred func(concept.Mention) bool) bool {
-		for _, m := range ms {
-			if m.Clause == clause && pred(m) {
-				return true
-			}
-		}
-		return false
+	inClause := func(clause int, pred func(concept.Mention) bool) bool {
+		return slices.ContainsFunc(ms, func(m concept.Mention) bool { return m.Clause == clause && pred(m) })
 	}
-	near := func(a, b concept.Mention, within int) bool {
-		return a.Clause == b.Clause && (b.From-a.To <= within && b.From >= a.To || a.From-b.To <= within && a.From >= b.To)
+	is := func(ids ...string) func(concept.Mention) bool {
+		return func(m concept.Mention) bool { return slices.Contains(ids, m.ID) && !m.Negated }
 	}
 
-	// Moving a company to a place is about the province, not a migration of
-	// the filing: "公司从北京搬到上海".
+	// Moving a company to a place is about its province, and is a change of
+	// the entity, not a migration of the filing: "公司从北京搬到上海".
 	relocation := map[int]bool{} // index in ms of a move word that is a relocation
 	for i, m := range ms {
-		if m.ID != "migrate" || m.Negated {
-			continue
-		}
-		for _, o := range ms {
-			if (o.ID == concept.Place || o.ID == "location") && near(m, o, 3) {
-				relocation[i] = true
-			}
+		if m.ID == "migrate" && !m.Negated && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			return (o.ID == concept.Place || o.ID == "location") && near(m, o, 3)
+		}) {
+			relocation[i] = true
 		}
 	}
 
-	// Actions, and persons changed beside a change word ("换了法人").
+	// The actions said; "new" is an adjective beside another action ("换了一台新服务器").
 	actionAt := map[int]bool{}
+	for i, m := range ms {
+		switch {
+		case m.Kind != concept.Action || m.Negated || relocation[i]:
+		case m.ID == "new" && inClause(m.Clause, func(o concept.Mention) bool {
+			return o.Kind == concept.Action && o.ID != "new" && !o.Negated
+		}):
+		default:
+			actionAt[i] = true
+		}
+	}
+
+	// Persons changed beside a change word ("换了法人", "new CEO") stand for
+	// the part they belong to.
 	roleTargets := map[int]string{}
 	for i, m := range ms {
-		if m.Kind != concept.Action || m.Negated || relocation[i] {
-			continue
-		}
-		actionAt[i] = true
-	}
-	for i, m := range ms {
-		if m.Kind != concept.Role {
-			continue
-		}
 		obj := map[string]string{"principal_person": "entity", "website_person": "website"}[m.ID]
 		if obj == "" {
 			continue
@@ -317,71 +293,42 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 	}
 
 	// Each object takes the status of the nearest action or "unchanged"
-	// word in its clause: "主体变了网站没变" changes the entity, not the website.
-	isChange := func(j int) bool { return actionAt[j] }
-	isUnchanged := func(m concept.Mention) bool { return m.ID == "unchanged" }
+	// word in its clause ("主体变了网站没变" changes the entity only); an object
+	// in a clause that says "only" is what the words are about.
 	addTo := func(list *[]string, o string) {
 		if !slices.Contains(*list, o) {
 			*list = append(*list, o)
 		}
 	}
 	for i, m := range ms {
-		obj := ""
-		switch {
-		case m.Kind == concept.Object && !m.Negated:
+		obj := roleTargets[i]
+		if obj == "" && m.Kind == concept.Object && !m.Negated {
 			obj = m.ID
-		case roleTargets[i] != "":
-			obj = roleTargets[i]
-		default:
+		}
+		if obj == "" {
 			continue
 		}
 		if obj == "entity_holder" {
-			// "our company's website": a company named beside another object owns it.
-			if has(m.Clause, func(o concept.Mention) bool {
-				return o.Kind == concept.Object && o.ID != "entity_holder" && o.ID != "filing"
+			// "our company's website": a company right before another object owns it.
+			if slices.ContainsFunc(ms, func(o concept.Mention) bool {
+				return o.Clause == m.Clause && o.Kind == concept.Object && o.ID != "entity_holder" && o.From >= m.To && o.From-m.To <= 2
 			}) {
 				continue
 			}
+			obj = "entity"
 		}
-		best, status := -1, ""
-		for j, o := range ms {
-			if o.Clause != m.Clause || j == i {
-				continue
-			}
-			var st string
-			switch {
-			case isChange(j):
-				st = "target"
-			case isUnchanged(o):
-				st = "unchanged"
-			default:
-				continue
-			}
-			d := o.From - m.To
-			if o.From < m.From {
-				d = m.From - o.To + 1 // a word before counts one further than one after
-			}
-			if best < 0 || d < best {
-				best, status = d, st
-			}
-		}
-		switch status {
+		switch status(ms, i, actionAt) {
 		case "target":
 			addTo(&s.Targets, obj)
 		case "unchanged":
 			addTo(&s.Unchanged, obj)
 		default:
-			addTo(&s.Mentioned, obj)
-		}
-	}
-	// A company named alone is the entity.
-	for _, list := range []*[]string{&s.Targets, &s.Mentioned, &s.Unchanged} {
-		for i, o := range *list {
-			if o == "entity_holder" {
-				(*list)[i] = "entity"
+			if inClause(m.Clause, is("only")) {
+				addTo(&s.Targets, obj)
+			} else {
+				addTo(&s.Mentioned, obj)
 			}
 		}
-		*list = slices.Compact(sortedCopy(*list))
 	}
 	s.Mentioned = slices.DeleteFunc(s.Mentioned, func(o string) bool {
 		return slices.Contains(s.Targets, o) || slices.Contains(s.Unchanged, o)
@@ -389,16 +336,17 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 	// "The site stays the same, only the company name": saying what does
 	// not change, beside something else, says that the something else does.
 	impliedChange := false
-	if len(s.Unchanged) > 0 && len(s.Mentioned) > 0 && !slices.ContainsFunc(ms, func(m concept.Mention) bool { return m.Kind == concept.Action && !m.Negated }) {
+	if len(s.Unchanged) > 0 && len(s.Mentioned) > 0 && len(actionAt) == 0 {
 		s.Targets, s.Mentioned, impliedChange = s.Mentioned, nil, true
 	}
 
-	// Actions, with "new" read by what is new, and a move from another
-	// provider read as a transfer in.
-	otherProvider := false
-	for _, m := range ms {
-		if m.ID == "other_provider" && !m.Negated || m.ID == "to_here" {
-			otherProvider = true
+	// A move from another provider, or towards this one, is a transfer in.
+	transfer := slices.ContainsFunc(ms, is("other_provider"))
+	for i, m := range ms {
+		if m.ID == "to_here" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			return o.Clause == m.Clause && (o.ID == "migrate" || o.ID == "transfer_in") && !o.Negated && !relocation[i]
+		}) {
+			transfer = true
 		}
 	}
 	for j, m := range ms {
@@ -413,23 +361,37 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 			a = "add"
 		case a == "new":
 			a = "first"
-		case otherProvider && (a == "migrate" || a == "change" || a == "add"):
+		case transfer && (a == "migrate" || a == "change" || a == "add"):
 			a = "transfer_in"
 		}
 		addTo(&s.Actions, a)
 	}
-	if impliedChange {
+	switch {
+	case impliedChange:
 		addTo(&s.Actions, "change")
-	}
-	if otherProvider && len(s.Actions) == 0 && (slices.Contains(s.Targets, "access") || slices.Contains(s.Mentioned, "access") || slices.Contains(s.Mentioned, "website")) {
+	case len(s.Actions) == 0 && transfer && (slices.Contains(s.Targets, "access") || slices.Contains(s.Mentioned, "access") || slices.Contains(s.Mentioned, "website")):
 		addTo(&s.Actions, "transfer_in") // "already filed with aliyun, now hosting with you"
+	}
+	if len(relocation) > 0 {
+		addTo(&s.Actions, "change")
+		addTo(&s.Targets, "entity")
+		s.Mentioned = slices.DeleteFunc(s.Mentioned, func(o string) bool { return o == "entity" })
 	}
 	if len(s.Actions) > 1 && slices.Contains(s.Actions, "transfer_in") {
 		s.Actions = slices.DeleteFunc(s.Actions, func(a string) bool { return a == "migrate" })
 	}
-	sort.Strings(s.Actions)
+	for _, list := range []*[]string{&s.Actions, &s.Targets, &s.Mentioned, &s.Unchanged} {
+		sort.Strings(*list)
+	}
 
 	s.Province = province(r, relocation)
+	if s.Province == "" && slices.Contains(s.Targets, "entity") && len(relocation) == 0 &&
+		!slices.ContainsFunc(ms, func(m concept.Mention) bool { return m.ID == "location" || m.ID == concept.Place }) &&
+		(slices.ContainsFunc(ms, is("only", "rename")) || len(roleTargets) > 0) {
+		// A new name or legal representative, or "only" this, moves nothing:
+		// the province stays.
+		s.Province = "same"
+	}
 	for _, m := range ms {
 		switch {
 		case m.ID == "provider_initiated" && !m.Negated:
@@ -439,6 +401,61 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}
 	}
 	return s
+}
+
+// namesIn finds the table's own names in a reading, skipping one right after
+// a negation or starting inside a longer word: "不涉及变更所在省" does not name
+// 涉及变更所在省.
+func (t *Table) namesIn(r concept.Reading) []name {
+	var out []name
+	for _, f := range t.names.Find(r.Tokens) {
+		if slices.ContainsFunc(r.Mentions, func(m concept.Mention) bool {
+			return m.Kind == concept.Negation && m.To == f.From || m.From < f.From && f.From < m.To
+		}) {
+			continue
+		}
+		for _, n := range f.Values {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// near reports whether two mentions stand within n tokens of each other in one clause.
+func near(a, b concept.Mention, n int) bool {
+	return a.Clause == b.Clause && (b.From >= a.To && b.From-a.To <= n || a.From >= b.To && a.From-b.To <= n)
+}
+
+// status is what the nearest action or "unchanged" word in its clause says
+// of object mention i: "target", "unchanged", or "" when there is none. A
+// word before the object counts one further than one after it.
+func status(ms []concept.Mention, i int, actionAt map[int]bool) string {
+	m := ms[i]
+	best, st := -1, ""
+	for j, o := range ms {
+		if o.Clause != m.Clause || j == i {
+			continue
+		}
+		var this string
+		switch {
+		case actionAt[j]:
+			this = "target"
+		case o.ID == "unchanged":
+			this = "unchanged"
+		default:
+			continue
+		}
+		d := o.From - m.To
+		if o.From < m.From {
+			d = m.From - o.To + 1
+		}
+		if best < 0 || d < best {
+			best, st = d, this
+		}
+	}
+	return st
 }
 
 // province reads whether the words say the entity's province changes.
@@ -488,12 +505,6 @@ func province(r concept.Reading, relocation map[int]bool) string {
 		return "same"
 	}
 	return ""
-}
-
-func sortedCopy(s []string) []string {
-	out := slices.Clone(s)
-	sort.Strings(out)
-	return out
 }
 
 // rule explains in one line how the rows were chosen.

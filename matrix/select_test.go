@@ -98,6 +98,7 @@ func TestSelectDescribed(t *testing.T) {
 		}},
 		{[]string{"变更主体/不涉及变更省份"}, []string{
 			"公司改名了，还在原来的省", "换了法人，地址没变", "公司在杭州，只是改了名字，要变更主体，没跨省",
+			"公司要改名，要变更主体", "only our company name changes", // a new name moves nothing
 			"we renamed the company, same province", "the legal representative changed; we are still in the same city",
 		}},
 		{[]string{"变更主体/涉及变更所在省"}, []string{
@@ -141,7 +142,6 @@ func TestSelectAskBack(t *testing.T) {
 		{"變更備案要邊個核驗", changeFiling},
 		{"I need to change my filing, who verifies?", changeFiling},
 		{"变更主体", changeEntity},
-		{"公司要改名，要变更主体", changeEntity},
 		{"change entity", changeEntity},
 		{"注销备案", []string{"注销主体/接入商发起", "注销网站/接入商发起", "取消接入/接入商发起"}},
 		{"接入商发起", []string{"注销主体/接入商发起", "注销网站/接入商发起", "取消接入/接入商发起"}},
@@ -353,8 +353,8 @@ func TestSlots(t *testing.T) {
 		{"主体变了网站没变", "action=change object=entity unchanged=website"},
 		{"公司的网站要变更", "action=change object=website"}, // the company owns the website
 		{"公司结业了", "action=cancel object=entity"},
-		{"换了法人", "action=change object=entity"},
-		{"公司从北京搬到上海", "mentioned=entity province=changed"},
+		{"换了法人", "action=change object=entity province=same"},         // a new legal representative moves nothing
+		{"公司从北京搬到上海", "action=change object=entity province=changed"}, // moving the company changes the entity
 		{"还在杭州", "province=same"},
 		{"moving our site over from aliyun", "action=transfer_in object=website"},
 		{"问一下", "nothing about the filing"},
