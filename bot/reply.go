@@ -60,12 +60,13 @@ type Suggestion struct {
 
 // Explain says why the engine answered as it did (for --explain).
 type Explain struct {
-	Rule    string `json:"rule"`
-	Slots   string `json:"slots,omitempty"`   // what the words say about the filing
-	Matrix  string `json:"matrix,omitempty"`  // how the table's rows were chosen
-	Scores  []Hit  `json:"scores,omitempty"`  // the best topics' confidence (classifier and index)
-	Hits    []Hit  `json:"hits,omitempty"`    // the index's best topics, with their scores
-	Message string `json:"message,omitempty"` // the MIIT message recognised, if any
+	Rule       string `json:"rule"`
+	Slots      string `json:"slots,omitempty"`      // what the words say about the filing
+	Matrix     string `json:"matrix,omitempty"`     // how the table's rows were chosen
+	Scores     []Hit  `json:"scores,omitempty"`     // the best topics' confidence, classifier and index combined
+	Classifier []Hit  `json:"classifier,omitempty"` // the classifier's best topics, with their probabilities
+	Hits       []Hit  `json:"hits,omitempty"`       // the index's best topics, with their scores
+	Message    string `json:"message,omitempty"`    // the MIIT message recognised, if any
 }
 
 // Hit is one index result shown by --explain.

@@ -40,7 +40,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 
 	match := e.table.Select(t.reading)
 	scores := e.scores(ctx, t)
-	explain := &Explain{Slots: match.Slots.String(), Matrix: match.Rule, Scores: scores.top(3), Hits: scores.hits}
+	explain := &Explain{Slots: match.Slots.String(), Matrix: match.Rule, Scores: scores.top(3), Classifier: scores.classifier, Hits: scores.hits}
 	in := readIntent(t.reading)
 
 	// A follow-up names the filing type of a missing SMS, or reports a
@@ -217,8 +217,9 @@ func (e *Engine) notReceived(t turn, m matrix.Match, in intent, explain *Explain
 // scores are a message's topic confidences: the classifier's probabilities
 // blended with the index's evidence.
 type scores struct {
-	ranked []classify.Score
-	hits   []Hit
+	ranked     []classify.Score
+	classifier []Hit // the classifier's own view, for --explain
+	hits       []Hit // the index's, for --explain
 }
 
 func (s scores) prob(topic string) float64 {
@@ -261,12 +262,19 @@ var indexWeight = 0.35
 // blended with the index's share of the top score, renormalised.
 func (e *Engine) scores(ctx context.Context, t turn) scores {
 	pred := e.model.Predict(classify.Features(t.reading))
+	var own []Hit
+	for i, sc := range pred.Scores {
+		if i == 3 {
+			break
+		}
+		own = append(own, Hit{Topic: sc.Label, Score: sc.Prob, Field: fmt.Sprintf("coverage %.2f", pred.Coverage)})
+	}
 	ranked := pred.Scores
 	hits, err := e.idx.Search(ctx, t.reading)
 	if err != nil {
 		e.log.WarnContext(ctx, "index search failed", "err", err)
 	}
-	s := scores{hits: toHits(hits)}
+	s := scores{hits: toHits(hits), classifier: own}
 	share := indexShare(hits)
 	total := 0.0
 	for i := range ranked {

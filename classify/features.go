@@ -65,7 +65,7 @@ func Features(r concept.Reading) []Feature {
 			continue
 		}
 		add("c:"+m.ID, m.Clause)
-		if m.Negated && m.ID == m.Base {
+		if m.Negated && m.ID == m.Base && m.Kind != concept.Negation {
 			add("c:!"+m.ID, m.Clause)
 		}
 		for _, n := range r.Mentions[i+1:] {

@@ -53,6 +53,9 @@ type Lexicon struct {
 	// words one letter longer or shorter.
 	vocabByLen map[int][]string
 	compounds  []compound
+	// negative are the concepts that say something does not happen (the
+	// negated forms of others: not_received, unchanged…).
+	negative map[string]bool
 }
 
 // compound is two concepts side by side that mean a third.
@@ -154,7 +157,7 @@ func Parse(lexName string, lexData []byte, placesName string, placesData []byte)
 		return nil, err
 	}
 	lines := newLineFinder(lexData)
-	l := &Lexicon{concepts: map[string]Concept{}, vocab: map[string]bool{}, vocabByLen: map[int][]string{}}
+	l := &Lexicon{concepts: map[string]Concept{}, vocab: map[string]bool{}, vocabByLen: map[int][]string{}, negative: map[string]bool{}}
 	if len(doc.Concepts) == 0 {
 		return nil, &Error{lexName, 1, "concepts", "missing or empty"}
 	}
@@ -173,6 +176,7 @@ func Parse(lexName string, lexData []byte, placesName string, placesData []byte)
 	for _, id := range ids {
 		c := doc.Concepts[id]
 		if c.Negated != "" {
+			l.negative[c.Negated] = true
 			if _, ok := l.concepts[c.Negated]; !ok {
 				return nil, &Error{lexName, lines.find(id + ":"), "concepts." + id + ".negated", fmt.Sprintf("unknown concept %q", c.Negated)}
 			}

@@ -11,9 +11,10 @@ type Mention struct {
 	Start, End int // bytes in the normalised text
 	From, To   int // tokens [From, To)
 	Clause     int
-	// Negated: a negation word stands just before it in its clause ("没收到",
-	// "doesn't change"). When the concept has a negated form, ID is already that form
-	// and Base keeps the word's own concept.
+	// Negated: it says something does not happen, by a negation word just
+	// before it in its clause ("doesn't change", "没有修改") or by itself
+	// ("收不到", "unchanged"). When a negated concept has a negated form, ID
+	// is already that form and Base keeps the word's own concept.
 	Negated bool
 	Base    string
 	// Province is set for places: the province they lie in.
@@ -61,6 +62,7 @@ func (l *Lexicon) Read(norm string) Reading {
 				m.ID, m.Province = Place, e.province
 			}
 			m.Kind, m.Base = l.concepts[m.ID].Kind, m.ID
+			m.Negated = l.negative[m.ID] // "没收到", "unchanged": negative by themselves
 			r.Mentions = append(r.Mentions, m)
 		}
 	}
@@ -136,9 +138,7 @@ func (l *Lexicon) negateAfter(r *Reading) {
 		if n.Kind != Negation || i == 0 || r.Tokens[n.From].Han {
 			continue
 		}
-		switch r.Tokens[n.From].Text {
-		case "nothing", "none", "no":
-		default:
+		if !postNegations[r.Tokens[n.From].Text] {
 			continue
 		}
 		prev := &r.Mentions[i-1]
@@ -147,6 +147,9 @@ func (l *Lexicon) negateAfter(r *Reading) {
 		}
 	}
 }
+
+// postNegations are the English negation words that may follow their verb.
+var postNegations = map[string]bool{Canonical("nothing"): true, Canonical("none"): true, Canonical("no"): true}
 
 // negateOne marks a mention negated, turning it into its negated concept
 // when it has one.

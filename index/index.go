@@ -1,5 +1,5 @@
 // Package index finds the knowledge-base topic a free-text question is about,
-// with a bleve full-text index over the topics' example questions, keywords and answers.
+// with a bleve full-text index over the topics' example questions and keywords.
 package index
 
 import (
@@ -20,7 +20,6 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/token/stop"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
 	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -38,21 +37,14 @@ const (
 	fieldQuestionEN = "q_en"
 	fieldKeywordZH  = "kw_zh"
 	fieldKeywordEN  = "kw_en"
-	fieldAnswerZH   = "a_zh"
-	fieldAnswerEN   = "a_en"
-	// fieldConcepts holds the concepts a question mentions ("sms
-	// not_received"), the same in every language: a Chinese example also
-	// matches an English question that means the same.
-	fieldConcepts = "c"
 
 	analyzerZH = "beianbot_zh"
 	analyzerEN = "beianbot_en"
 	// analyzerRaw keeps English words as typed (no stemming), for typo
 	// matching: edit distance between misspelt stems misleads.
 	analyzerRaw = "beianbot_en_raw"
-	// analyzerConcepts splits the concept field at spaces and nothing else.
-	analyzerConcepts = "beianbot_concepts"
-	rawSuffix        = "_raw"
+
+	rawSuffix = "_raw"
 )
 
 // stopEN is the English stop list; see the file for why it is short.
@@ -61,7 +53,8 @@ const (
 var stopEN string
 
 // Query-time weights: a customer's question resembles other customers'
-// questions more than it resembles our answers.
+// questions more than a topic's keywords. (The answers are not indexed:
+// measured by cross-validation, matching them added nothing but search time.)
 // A slice, not a map, so that scores add up in the same order every time.
 var boosts = []struct {
 	field string
@@ -71,12 +64,7 @@ var boosts = []struct {
 	{fieldQuestionEN, 1.0},
 	{fieldKeywordZH, 0.6},
 	{fieldKeywordEN, 0.6},
-	{fieldAnswerZH, 0.15},
-	{fieldAnswerEN, 0.15},
 }
-
-// conceptBoost weighs the concept field against the words.
-const conceptBoost = 0.5
 
 // fuzzyBoost weighs typo-tolerant English matches below exact ones.
 const fuzzyBoost = 0.5
@@ -109,16 +97,13 @@ type Hit struct {
 }
 
 // doc is what gets indexed: one per example question ("<topic>/zh/3"), and one
-// per topic ("<topic>/topic") with its keywords, all its examples and its
-// answer. The topic is read back from the id.
+// per topic ("<topic>/topic") with its keywords and all its examples. The
+// topic is read back from the id.
 type doc struct {
 	QuestionZH string `json:"q_zh,omitempty"`
 	QuestionEN string `json:"q_en,omitempty"`
 	KeywordZH  string `json:"kw_zh,omitempty"`
 	KeywordEN  string `json:"kw_en,omitempty"`
-	AnswerZH   string `json:"a_zh,omitempty"`
-	AnswerEN   string `json:"a_en,omitempty"`
-	Concepts   string `json:"c,omitempty"`
 }
 
 // Build indexes every topic of kb. The "unknown" topic's examples are
@@ -152,21 +137,19 @@ func Build(ctx context.Context, kb *knowledge.Base, read Reader) (*Index, error)
 		}
 		for i, q := range t.Examples.ZH {
 			r := read(q)
-			if err := add(fmt.Sprintf("%s/zh/%d", t.ID, i), doc{QuestionZH: r.Text, Concepts: conceptTokens(r)}); err != nil {
+			if err := add(fmt.Sprintf("%s/zh/%d", t.ID, i), doc{QuestionZH: r.Text}); err != nil {
 				return nil, fmt.Errorf("index %s: %w", t.ID, err)
 			}
 		}
 		for i, q := range t.Examples.EN {
 			r := read(q)
-			if err := add(fmt.Sprintf("%s/en/%d", t.ID, i), doc{QuestionEN: r.Text, Concepts: conceptTokens(r)}); err != nil {
+			if err := add(fmt.Sprintf("%s/en/%d", t.ID, i), doc{QuestionEN: r.Text}); err != nil {
 				return nil, fmt.Errorf("index %s: %w", t.ID, err)
 			}
 		}
 		d := doc{
 			KeywordZH: lang.Normalize(strings.Join(append(t.Keywords.ZH, t.Examples.ZH...), "\n")),
 			KeywordEN: lang.Normalize(strings.Join(append(t.Keywords.EN, t.Examples.EN...), "\n")),
-			AnswerZH:  lang.Normalize(t.Title.ZH + "\n" + t.Answer.ZH),
-			AnswerEN:  lang.Normalize(t.Title.EN + "\n" + t.Answer.EN),
 		}
 		if err := add(t.ID+"/topic", d); err != nil {
 			return nil, fmt.Errorf("index %s: %w", t.ID, err)
@@ -190,19 +173,6 @@ func Build(ctx context.Context, kb *knowledge.Base, read Reader) (*Index, error)
 		}
 	}
 	return &Index{idx: idx, buildTime: time.Since(start), docs: n, rawAn: rawAn, vocabEN: vocab}, nil
-}
-
-// conceptTokens writes a reading's concepts as words for the concept field.
-func conceptTokens(r concept.Reading) string {
-	var b strings.Builder
-	for _, m := range r.Mentions {
-		if m.Kind == concept.Other || m.Kind == concept.Negation {
-			continue
-		}
-		b.WriteString(m.ID)
-		b.WriteByte(' ')
-	}
-	return b.String()
 }
 
 // questionText is what of a message the index searches: the whole message
@@ -276,12 +246,6 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := m.AddCustomAnalyzer(analyzerConcepts, map[string]interface{}{
-		"type":      custom.Name,
-		"tokenizer": whitespace.Name,
-	}); err != nil {
-		return nil, err
-	}
 	textField := func(analyzer string) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzer
@@ -291,19 +255,14 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		return f
 	}
 	dm := bleve.NewDocumentStaticMapping()
-	for _, f := range []string{fieldQuestionZH, fieldKeywordZH, fieldAnswerZH} {
+	for _, f := range []string{fieldQuestionZH, fieldKeywordZH} {
 		dm.AddFieldMappingsAt(f, textField(analyzerZH))
 	}
-	concepts := bleve.NewTextFieldMapping()
-	concepts.Analyzer = analyzerConcepts
-	concepts.Store, concepts.IncludeTermVectors, concepts.IncludeInAll = false, false, false
-	dm.AddFieldMappingsAt(fieldConcepts, concepts)
 	for _, f := range []string{fieldQuestionEN, fieldKeywordEN} {
 		raw := textField(analyzerRaw)
 		raw.Name = f + rawSuffix
 		dm.AddFieldMappingsAt(f, textField(analyzerEN), raw)
 	}
-	dm.AddFieldMappingsAt(fieldAnswerEN, textField(analyzerEN))
 	m.DefaultMapping = dm
 	m.DefaultAnalyzer = analyzerZH
 	return m, nil
@@ -324,7 +283,7 @@ func (x *Index) Search(ctx context.Context, r concept.Reading) ([]Hit, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
-	q := x.query(text, conceptTokens(r))
+	q := x.query(text)
 	if q == nil {
 		return nil, nil
 	}
@@ -364,7 +323,7 @@ func (x *Index) Search(ctx context.Context, r concept.Reading) ([]Hit, error) {
 func fieldOf(docID string) string {
 	switch {
 	case strings.HasSuffix(docID, "/topic"):
-		return "keywords/answer"
+		return "keywords"
 	case strings.Contains(docID, "/zh/"):
 		return "example(zh)"
 	default:
@@ -375,14 +334,8 @@ func fieldOf(docID string) string {
 // query matches text against the fields of the languages it is written in;
 // unknown English words of five letters or more also match with one typo. Fuzzy matching stays off the Chinese fields,
 // where edit distance counts bytes and would match unrelated characters.
-func (x *Index) query(text, concepts string) query.Query {
+func (x *Index) query(text string) query.Query {
 	var qs []query.Query
-	if concepts != "" {
-		cq := bleve.NewMatchQuery(concepts)
-		cq.SetField(fieldConcepts)
-		cq.SetBoost(conceptBoost)
-		qs = append(qs, cq)
-	}
 	han, words := lang.Counts(text)
 	for _, b := range boosts {
 		isZH := strings.HasSuffix(b.field, "_zh")

@@ -156,11 +156,13 @@ func Normalize(s string) string {
 // words serves Hong Kong and Macau customers too. Only words that mean
 // nothing else in Mandarin are folded.
 var cantonese = strings.NewReplacer(
-	"嚟", "来", "冇", "没", "咗", "了", "嘅", "的", "喺", "在", "哋", "们", "佢", "他", "啲", "些",
-	"唔", "不", "畀", "给", "睇", "看", "搵", "找", "揾", "找", "攞", "拿",
+	// Words first: the replacer takes the first listed match at each place.
 	"点解", "为什么", "点样", "怎么", "点算", "怎么办", "边个", "谁", "边位", "哪位", "边度", "哪里",
 	"乜嘢", "什么", "咩嘢", "什么", "几耐", "多久", "而家", "现在", "系咪", "是不是", "系唔系", "是不是",
-	"使不使", "需不需要", "使唔使", "需不需要", "净系", "只是", "淨係", "只是", "係", "是",
+	"使不使", "需不需要", "使唔使", "需不需要", "净系", "只是", "淨係", "只是",
+	"冇郁", "没动", "唔郁", "不动", "郁过", "动过", "郁咗", "动了",
+	"嚟", "来", "冇", "没", "咗", "了", "嘅", "的", "喺", "在", "哋", "们", "佢", "他", "啲", "些",
+	"唔", "不", "畀", "给", "睇", "看", "搵", "找", "揾", "找", "攞", "拿", "係", "是",
 )
 
 // Compact removes everything but letters and digits, so that two texts that

@@ -286,7 +286,9 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 			continue
 		}
 		for j, a := range ms {
-			if actionAt[j] && (a.ID == "change" || a.ID == "new") && near(m, a, 2) {
+			switch {
+			case !actionAt[j]:
+			case a.ID == "change" && near(m, a, 2), a.ID == "new" && a.Clause == m.Clause && m.From >= a.To && m.From-a.To <= 1:
 				roleTargets[i] = obj
 			}
 		}
@@ -355,8 +357,10 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}
 		a := m.ID
 		switch {
-		case a == "new" && slices.ContainsFunc(ms, func(o concept.Mention) bool { return o.Kind == concept.Role && near(o, m, 2) }):
-			a = "change" // "new CEO"
+		case a == "new" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			return o.Kind == concept.Role && o.Clause == m.Clause && o.From >= m.To && o.From-m.To <= 1
+		}):
+			a = "change" // "new CEO", "新的法人"
 		case a == "new" && (slices.Contains(s.Targets, "website") || slices.Contains(s.Targets, "access") || slices.Contains(s.Targets, "domain")):
 			a = "add"
 		case a == "new":

@@ -209,6 +209,9 @@ func printExplain(w io.Writer, r bot.Reply) {
 	for _, h := range x.Scores {
 		fmt.Fprintf(w, "  topic: %-26s %6.2f\n", h.Topic, h.Score)
 	}
+	for _, h := range x.Classifier {
+		fmt.Fprintf(w, "  classifier: %-21s %6.2f  %s\n", h.Topic, h.Score, h.Field)
+	}
 	for _, h := range x.Hits {
 		fmt.Fprintf(w, "  index: %-26s %6.2f  %s\n", h.Topic, h.Score, h.Field)
 	}
