@@ -34,7 +34,7 @@ const maxInputRunes = 2000
 // runner-up is below MinMargin (as a fraction of its confidence).
 const (
 	DefaultMinScore  = 0.20
-	DefaultMinMargin = 0.10
+	DefaultMinMargin = 0.05
 )
 
 // Options configures New. Zero values mean: embedded data, default thresholds,

@@ -44,7 +44,8 @@ type Provider struct {
 	SupportContact Text `yaml:"support_contact"`
 }
 
-// Index tunes when an index hit is trusted.
+// Index tunes when a topic is trusted (the classifier's and the index's
+// evidence combined); 0 means the engine's calibrated defaults.
 type Index struct {
 	MinScore  float64 `yaml:"min_score"`
 	MinMargin float64 `yaml:"min_margin"`
