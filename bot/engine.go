@@ -272,8 +272,10 @@ func (e *Engine) newTurn(conv *Conversation, text string) turn {
 		t.raw = string([]rune(t.raw)[:maxInputRunes])
 		t.truncated = true
 	}
-	t.norm = lang.Normalize(t.raw)
+	var traditional bool
+	t.norm, traditional = lang.NormalizeScript(t.raw)
 	t.reading = e.lex.Read(t.norm)
+	t.traditional = traditional
 	t.lang, t.traditional = e.detect(conv, t)
 	return t
 }
@@ -287,7 +289,7 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 	if conv.Lang != "" {
 		return conv.Lang, conv.Lang == lang.ZH && conv.Traditional
 	}
-	_, traditional := lang.Detect(t.raw)
+	traditional := t.traditional
 	rest := withoutTerms(withoutQuotes(t.norm, e.messages), t.reading)
 	han, words := lang.Counts(rest)
 	if han+words > 0 {
@@ -297,9 +299,9 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 	// Only terms, numbers or punctuation: judge by the whole message, a run
 	// of Chinese counting as one word ("got 找不到记录 error" is English,
 	// "sms 收不到" Chinese), else keep the language the conversation was in.
-	han, words = lang.Counts(t.raw)
+	han, words = lang.Counts(t.norm)
 	if han+words > 0 {
-		if words > hanRuns(t.raw) {
+		if words > hanRuns(t.norm) {
 			return lang.EN, false
 		}
 		return lang.ZH, traditional

@@ -31,7 +31,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 			return e.topicReply(t, id, &Explain{Rule: fmt.Sprintf("option %d of the suggestions: %s", n, id)})
 		}
 	}
-	compact := lang.Compact(t.raw)
+	compact := lang.CompactNormalized(t.norm)
 	for _, m := range e.messages {
 		if m.compact != "" && strings.Contains(compact, m.compact) {
 			return e.topicReply(t, m.topic, &Explain{Rule: "pasted MIIT message", Message: m.text})

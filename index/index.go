@@ -39,7 +39,9 @@ const (
 	fieldKeywordEN  = "kw_en"
 
 	analyzerZH = "beianbot_zh"
-	analyzerEN = "beianbot_en"
+	// analyzerZHQuery reads a Chinese question as character pairs only.
+	analyzerZHQuery = "beianbot_zh_query"
+	analyzerEN      = "beianbot_en"
 	// analyzerRaw keeps English words as typed (no stemming), for typo
 	// matching: edit distance between misspelt stems misleads.
 	analyzerRaw = "beianbot_en_raw"
@@ -69,8 +71,14 @@ var boosts = []struct {
 // fuzzyBoost weighs typo-tolerant English matches below exact ones.
 const fuzzyBoost = 0.5
 
-// maxFuzzyTerms bounds the typo-tolerant clauses of one query.
-const maxFuzzyTerms = 4
+// maxFuzzyTerms bounds the typo-tolerant clauses of one query: each builds
+// an automaton, the costliest part of a search (the concept reader corrects
+// typos of the subject's own words already).
+const maxFuzzyTerms = 2
+
+// maxHits is how many documents a search collects: enough for the best
+// example of every topic to be among them, few enough to be cheap.
+const maxHits = 24
 
 // maxQueryRunes bounds the text sent to the index: a 2,000-character story
 // would otherwise turn into hundreds of query clauses. Long messages are
@@ -207,6 +215,19 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := m.AddCustomTokenFilter("beianbot_bigram_only", map[string]interface{}{
+		"type":           cjk.BigramName,
+		"output_unigram": false,
+	}); err != nil {
+		return nil, err
+	}
+	if err := m.AddCustomAnalyzer(analyzerZHQuery, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{cjk.WidthName, lowercase.Name, "beianbot_bigram_only"},
+	}); err != nil {
+		return nil, err
+	}
 	if err := m.AddCustomAnalyzer(analyzerZH, map[string]interface{}{
 		"type":          custom.Name,
 		"tokenizer":     unicode.Name,
@@ -289,7 +310,7 @@ func (x *Index) Search(ctx context.Context, r concept.Reading) ([]Hit, error) {
 	}
 	// The topic is read from the document id ("deadline/zh/3"), so no stored
 	// field is loaded per hit.
-	req := bleve.NewSearchRequestOptions(q, 40, 0, false)
+	req := bleve.NewSearchRequestOptions(q, maxHits, 0, false)
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
@@ -345,6 +366,13 @@ func (x *Index) query(text string) query.Query {
 		mq := bleve.NewMatchQuery(text)
 		mq.SetField(b.field)
 		mq.SetBoost(b.boost)
+		if isZH && han >= 2 {
+			// Pairs only: single characters match nearly every example,
+			// cost most of the search, and add nothing measurable once
+			// the pairs are there (cross-validated). The index keeps them
+			// for one-character messages.
+			mq.Analyzer = analyzerZHQuery
+		}
 		qs = append(qs, mq)
 	}
 	fuzzy := 0

@@ -120,6 +120,14 @@ func IsTraditional(s string) bool {
 // are dropped, full-width forms folded (NFKC), letters lower-cased, Traditional
 // characters converted to Simplified, and runs of white space collapsed.
 func Normalize(s string) string {
+	n, _ := NormalizeScript(s)
+	return n
+}
+
+// NormalizeScript is Normalize that also reports whether the text was
+// written in Traditional characters (the conversion changed it), at the cost
+// of one conversion instead of two.
+func NormalizeScript(s string) (normalized string, traditional bool) {
 	s = strings.ToValidUTF8(s, " ")
 	s = norm.NFKC.String(s)
 	var b strings.Builder
@@ -148,7 +156,9 @@ func Normalize(s string) string {
 		}
 		b.WriteRune(unicode.ToLower(r))
 	}
-	return cantonese.Replace(ToSimplified(b.String()))
+	folded := b.String()
+	simplified := ToSimplified(folded)
+	return cantonese.Replace(simplified), simplified != folded
 }
 
 // cantonese folds common written-Cantonese words into their Mandarin
@@ -167,10 +177,12 @@ var cantonese = strings.NewReplacer(
 
 // Compact removes everything but letters and digits, so that two texts that
 // differ only in punctuation, spaces or width compare equal.
-func Compact(s string) string {
-	s = Normalize(s)
+func Compact(s string) string { return CompactNormalized(Normalize(s)) }
+
+// CompactNormalized is Compact of text already normalised.
+func CompactNormalized(norm string) string {
 	var b strings.Builder
-	for _, r := range s {
+	for _, r := range norm {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			b.WriteRune(r)
 		}
