@@ -70,6 +70,10 @@ type Engine struct {
 // recognise it in a paste.
 type miitMessage struct {
 	text, norm, compact, topic string
+	// elsewhere is what every other topic says (answers and examples,
+	// compacted): a part of the message found there is not distinctive
+	// ("进行短信核验" is in many answers; "无需重发短信" only in this message).
+	elsewhere string
 }
 
 // New loads what opts leaves empty from the embedded data, builds the index
@@ -119,7 +123,17 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	for _, m := range kb.Messages() {
-		e.messages = append(e.messages, miitMessage{text: m.Text, norm: lang.Normalize(m.Text), compact: lang.Compact(m.Text), topic: m.TopicID})
+		var other strings.Builder
+		for _, tp := range kb.Topics() {
+			if tp.ID == m.TopicID {
+				continue
+			}
+			for _, text := range append(append([]string{tp.Answer.ZH}, tp.Examples.ZH...), tp.Examples.EN...) {
+				other.WriteString(lang.Compact(text))
+				other.WriteByte('|')
+			}
+		}
+		e.messages = append(e.messages, miitMessage{text: m.Text, norm: lang.Normalize(m.Text), compact: lang.Compact(m.Text), topic: m.TopicID, elsewhere: other.String()})
 	}
 	return e, nil
 }
@@ -290,18 +304,24 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 		return conv.Lang, conv.Lang == lang.ZH && conv.Traditional
 	}
 	traditional := t.traditional
-	rest := withoutTerms(withoutQuotes(t.norm, e.messages), t.reading)
+	quoted := withoutQuotes(t.norm, e.messages)
+	rest := withoutTerms(quoted, t.reading, e.table.NameSpans(t.reading))
 	han, words := lang.Counts(rest)
 	if han+words > 0 {
 		l, _ := lang.Detect(rest)
 		return l, l == lang.ZH && traditional
 	}
-	// Only terms, numbers or punctuation: judge by the whole message, a run
-	// of Chinese counting as one word ("got 找不到记录 error" is English,
-	// "sms 收不到" Chinese), else keep the language the conversation was in.
-	han, words = lang.Counts(t.norm)
-	if han+words > 0 {
-		if words > hanRuns(t.norm) {
+	// Only terms, numbers or punctuation: judge by what is left once the
+	// table's names and quotes are out, then by the whole message, a run of
+	// Chinese counting as one word ("变更网站 sms?" and "got 找不到记录
+	// error" are English, "sms 收不到" Chinese); else keep the language the
+	// conversation was in.
+	for _, text := range []string{withoutTerms(quoted, concept.Reading{Text: t.norm}, e.table.NameSpans(t.reading)), t.norm} {
+		han, words = lang.Counts(text)
+		if han+words == 0 {
+			continue
+		}
+		if words > hanRuns(text) {
 			return lang.EN, false
 		}
 		return lang.ZH, traditional
@@ -315,14 +335,19 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 	return lang.ZH, false
 }
 
-// withoutTerms blanks the words of the subject in norm (those the reading
-// found as actions, objects, roles, qualifiers or terms, in either script),
-// keeping question words and everything else.
-func withoutTerms(norm string, r concept.Reading) string {
+// withoutTerms blanks the words of the subject in norm (the table's names,
+// and what the reading found as actions, objects, roles, qualifiers or
+// terms, in either script), keeping question words and everything else.
+func withoutTerms(norm string, r concept.Reading, names [][2]int) string {
 	if len(r.Text) != len(norm) {
 		return norm
 	}
 	b := []byte(norm)
+	for _, n := range names {
+		for i := n[0]; i < n[1]; i++ {
+			b[i] = ' ' // "不涉及变更省份" is a name, negation and all
+		}
+	}
 	for _, m := range r.Mentions {
 		switch m.Kind {
 		case concept.Cue, concept.Negation, concept.Other:

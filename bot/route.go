@@ -31,11 +31,12 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 			return e.topicReply(t, id, &Explain{Rule: fmt.Sprintf("option %d of the suggestions: %s", n, id)})
 		}
 	}
-	compact := lang.CompactNormalized(t.norm)
-	for _, m := range e.messages {
-		if m.compact != "" && strings.Contains(compact, m.compact) {
-			return e.topicReply(t, m.topic, &Explain{Rule: "pasted MIIT message", Message: m.text})
+	if m, quote, ok := e.pasted(t); ok {
+		rule := "pasted MIIT message"
+		if quote != m.compact {
+			rule = fmt.Sprintf("part of a MIIT message pasted: %q", quote)
 		}
+		return e.topicReply(t, m.topic, &Explain{Rule: rule, Message: m.text})
 	}
 
 	match := e.table.Select(t.reading)
@@ -51,6 +52,12 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	if len(match.Rows) == 0 && in.notReceived && len(conv.Filing) > 0 {
 		match = matrix.Match{Rows: e.rowsOfCases(conv.Filing), Rule: "the filing type of the conversation"}
 		explain.Matrix = match.Rule
+	}
+
+	// The emergency contact number is never texted: no SMS there is expected.
+	if in.notReceived && in.emergency {
+		explain.Rule = "no SMS on the emergency contact number, which MIIT never texts"
+		return e.topicReply(t, "which-phones", explain)
 	}
 
 	// The table, when the words describe a filing type and ask who verifies.
@@ -77,6 +84,37 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	return e.unknownReply(t, scores, explain)
 }
 
+// minQuote is how many characters of a MIIT message, found in no other
+// topic, make a paste: "无需重发短信" is enough, "短信核验" is not.
+const minQuote = 6
+
+// pasted finds a MIIT message in the text, whole or by a distinctive part
+// of it (customers paste what they see, often cut).
+func (e *Engine) pasted(t turn) (miitMessage, string, bool) {
+	compact := lang.CompactNormalized(t.norm)
+	for _, m := range e.messages {
+		if m.compact != "" && strings.Contains(compact, m.compact) {
+			return m, m.compact, true
+		}
+	}
+	runes := []rune(compact)
+	for _, m := range e.messages {
+		for i := 0; i+minQuote <= len(runes); i++ {
+			j := i
+			for j < len(runes) && strings.Contains(m.compact, string(runes[i:j+1])) {
+				j++
+			}
+			if quote := string(runes[i:j]); j-i >= minQuote && !strings.Contains(m.elsewhere, quote) {
+				return m, quote, true
+			}
+			if j > i {
+				i = j - 1
+			}
+		}
+	}
+	return miitMessage{}, "", false
+}
+
 // intent is what kind of question a message asks, from its concepts.
 type intent struct {
 	who         bool // who must verify, who gets the SMS
@@ -84,6 +122,8 @@ type intent struct {
 	verify      bool // it is about the SMS, the code or verifying
 	notReceived bool // the SMS did not come
 	phones      bool // it is about phone numbers ("边个号码": which number, not who)
+	emergency   bool // it names the emergency contact number
+	open        bool // it asks how, why, when or what, not only whether or who
 	bare        bool // nothing but a filing type and question words ("新增接入呢？")
 	roles       []string
 }
@@ -108,10 +148,14 @@ func readIntent(r concept.Reading) intent {
 		case "principal_person", "website_person":
 			in.roles = append(in.roles, m.ID)
 			in.verify = true
-		case "phone", "emergency":
+		case "phone":
 			in.phones = true
+		case "emergency":
+			in.phones, in.emergency = true, true
+		case "how", "why", "how_long", "what_next", "meaning", "what":
+			in.open = true
 		}
-		if m.Kind == concept.Term || m.Kind == concept.Role {
+		if m.Kind == concept.Term && m.ID != "affirm" || m.Kind == concept.Role || m.Kind == concept.Cue && m.ID != "whether" && m.ID != "what" {
 			in.bare = false
 		}
 	}
@@ -121,7 +165,7 @@ func readIntent(r concept.Reading) intent {
 			uncovered++
 		}
 	}
-	if uncovered > 3 {
+	if uncovered > 3 || len(r.Tokens) > 12 {
 		in.bare = false
 	}
 	return in
@@ -147,10 +191,18 @@ func (e *Engine) fromTable(t turn, m matrix.Match, s scores, in intent, explain 
 	}
 	top, _ := s.bestExcept("")
 	switch {
-	case in.who || in.bare:
-	case !in.verify && top != TopicWhoVerifies:
-		return Reply{}, false
-	default:
+	case in.who:
+	case !in.verify:
+		// Nothing about verifying or the SMS: the table answers a bare
+		// filing type ("新增接入呢？"), or what the classifier hears as a
+		// who-must-verify question; anything else is another question
+		// about the filing ("what documents does a first filing need?").
+		if !(in.bare && top != TopicUnknown || top == TopicWhoVerifies) {
+			return Reply{}, false
+		}
+	case in.open:
+		// How, why, when, what about verifying for this filing type: a
+		// procedural topic answers that better, when the classifier hears one.
 		other, p := s.bestExcept(TopicWhoVerifies)
 		if slices.Contains(procedural, other) && p >= procedureConfidence && p > s.prob(TopicWhoVerifies) {
 			return Reply{}, false

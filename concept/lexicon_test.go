@@ -89,7 +89,7 @@ func TestCompoundsPlacesAndTypos(t *testing.T) {
 		{"从杭州搬到宁波", "place(浙江)"},      // a city stands for its province
 		{"moving to shenzhen", "place(广东)"},
 		{"domian migration", "domain"}, // one typo away from a lexicon word
-		{"verifcation code", "verify"},
+		{"verifcation failed", "verify"},
 	} {
 		if got := ids(l.Read(lang.Normalize(tc.text))); !slices.Contains(got, tc.want) {
 			t.Errorf("%q reads as %v, want %s among them", tc.text, got, tc.want)

@@ -117,7 +117,7 @@ func (l *Lexicon) negate(r *Reading) {
 			// A bundle's other meanings share the span; negate them alike.
 			k := j + 1
 			for ; k < len(r.Mentions) && r.Mentions[k].From == m.From && r.Mentions[k].To == m.To; k++ {
-				r.Mentions[k].Negated = true
+				l.negateOne(&r.Mentions[k])
 			}
 			// "不涉及换省份": what is involved is negated too.
 			if m.Base == "involve" && k < len(r.Mentions) && r.Mentions[k].Clause == m.Clause && r.Mentions[k].From-m.To <= 1 {

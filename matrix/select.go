@@ -19,8 +19,9 @@ type Match struct {
 	// Rows are the rows the words describe best, in table order; empty when
 	// they name no filing type. When they disagree, ask back.
 	Rows []Row
-	// Vague: the words name an action but nothing it is done to ("we need
-	// to change something"); Rows are all the rows of that action.
+	// Vague: the words name an action but nothing it is done to, and the
+	// action alone does not decide ("we need to change something"); Rows
+	// are all the rows of that action.
 	Vague bool
 	Slots Slots  // what was read, for --explain
 	Rule  string // one line saying how the rows were chosen, for --explain
@@ -97,7 +98,10 @@ func (t *Table) Select(r concept.Reading) Match {
 	}
 	rows, scores := t.best(t.rows, s, len(s.Actions) > 0)
 	m := Match{Rows: rows, Slots: s}
-	if len(s.Targets)+len(s.Mentioned)+len(s.names) == 0 && s.Province == "" {
+	// An action alone is vague when its rows disagree ("we need to change
+	// something"), or when it is "first", which is often "for the first time".
+	if len(s.Targets)+len(s.Mentioned)+len(s.names) == 0 && s.Province == "" &&
+		(!m.Agree() || slices.Contains(s.Actions, "first")) {
 		m.Vague = true
 	}
 	m.Rule = rule(s, rows, scores, m)
@@ -180,7 +184,9 @@ func score(row Row, s Slots, requireAction bool) (float64, bool) {
 		}
 	}
 	for _, o := range s.Mentioned {
-		if involves(o) || slices.Contains(sig.accepts, o) {
+		// Named in passing, an object speaks for a business made of it, not
+		// for a subcase: "our admin left the company" changes no entity part.
+		if slices.Contains(sig.objects, o) || slices.Contains(sig.accepts, o) {
 			sc += wMentioned
 		}
 	}
@@ -197,7 +203,7 @@ func score(row Row, s Slots, requireAction bool) (float64, bool) {
 func subcaseScore(sc float64, sig signature, s Slots) (float64, bool) {
 	// A subcase made of parts fits when the words name the same parts.
 	if len(sig.parts) > 0 {
-		said := func(o string) bool { return slices.Contains(s.Targets, o) || slices.Contains(s.Mentioned, o) }
+		said := func(o string) bool { return slices.Contains(s.Targets, o) }
 		saysParts := false
 		for _, o := range []string{"entity", "website", "access"} {
 			saysParts = saysParts || said(o)
@@ -311,13 +317,20 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 			continue
 		}
 		if obj == "entity_holder" {
-			// "our company's website": a company right before another object owns it.
+			// "our company's website", "公司的网站": a company right before
+			// another object owns it.
 			if slices.ContainsFunc(ms, func(o concept.Mention) bool {
-				return o.Clause == m.Clause && o.Kind == concept.Object && o.ID != "entity_holder" && o.From >= m.To && o.From-m.To <= 2
+				return o.Clause == m.Clause && o.Kind == concept.Object && o.ID != "entity_holder" && o.From >= m.To &&
+					(o.From == m.To || o.From == m.To+1 && possessive[r.Tokens[m.To].Text])
 			}) {
 				continue
 			}
 			obj = "entity"
+		}
+		if obj == "filing" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			return o.ID == "whole" && !o.Negated && o.Clause == m.Clause && m.From >= o.To && m.From-o.To <= 2
+		}) {
+			obj = "entity" // "the entire ICP record", "整个备案": all of the entity's filing
 		}
 		switch status(ms, i, actionAt) {
 		case "target":
@@ -423,6 +436,19 @@ func (t *Table) namesIn(r concept.Reading) []name {
 				out = append(out, n)
 			}
 		}
+	}
+	return out
+}
+
+// possessive are the words between an owner and what it owns: 公司的网站.
+var possessive = map[string]bool{"的": true, "之": true}
+
+// NameSpans returns where the table's own names stand in the reading's text
+// (byte ranges), for telling the language of the words around them.
+func (t *Table) NameSpans(r concept.Reading) [][2]int {
+	var out [][2]int
+	for _, f := range t.names.Find(r.Tokens) {
+		out = append(out, [2]int{r.Tokens[f.From].Start, r.Tokens[f.To-1].End})
 	}
 	return out
 }
