@@ -85,8 +85,8 @@ func TestCompoundsPlacesAndTypos(t *testing.T) {
 	for _, tc := range []struct {
 		text, want string
 	}{
-		{"其他云服务商", "other_provider"},  // compound: different + provider
-		{"从杭州搬到宁波", "place(浙江)"},      // a city stands for its province
+		{"其他云服务商", "other_provider"}, // compound: different + provider
+		{"从杭州搬到宁波", "place(浙江)"},     // a city stands for its province
 		{"moving to shenzhen", "place(广东)"},
 		{"domian migration", "domain"}, // one typo away from a lexicon word
 		{"verifcation failed", "verify"},
