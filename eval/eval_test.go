@@ -86,7 +86,7 @@ func TestEvalDisjointFromKnowledgeBase(t *testing.T) {
 // an example means the KB was taught the blind set.
 func TestBlindSetsStayBlind(t *testing.T) {
 	examples := kbExamples(t)
-	for _, dir := range []string{"../testdata/blind", "../testdata/blind2"} {
+	for _, dir := range []string{"../testdata/blind", "../testdata/blind2", "../testdata/blind3"} {
 		data, err := os.ReadFile(filepath.Join(dir, "kb-overlap.txt"))
 		if err != nil {
 			t.Fatal(err)
