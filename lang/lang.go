@@ -33,7 +33,7 @@ func Parse(s string) (Lang, bool) {
 
 var (
 	convOnce  sync.Once
-	t2s, s2hk *opencc.OpenCC
+	t2s, s2tw *opencc.OpenCC
 	convErr   error
 )
 
@@ -43,7 +43,7 @@ func converters() error {
 		if convErr != nil {
 			return
 		}
-		s2hk, convErr = opencc.New("s2hk")
+		s2tw, convErr = opencc.New("s2tw")
 	})
 	return convErr
 }
@@ -97,13 +97,15 @@ func (c *convCache) put(s, out string) {
 	c.m[s] = out
 }
 
-// ToTraditional converts Simplified Chinese to Traditional as written in Hong Kong,
-// the variant most of beianbot's Traditional-Chinese customers use.
+// ToTraditional converts Simplified Chinese to Traditional characters in
+// their standard forms (說, 閱, 稅), which Hong Kong, Macau and Taiwan
+// readers all read as their own. OpenCC's Hong Kong table is not used: it
+// writes Japanese-shaped variants such as 説 and 閲.
 func ToTraditional(s string) string {
 	if !hasHan(s) || converters() != nil {
 		return s
 	}
-	out, err := s2hk.Convert(s)
+	out, err := s2tw.Convert(s)
 	if err != nil {
 		return s
 	}
