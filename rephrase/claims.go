@@ -399,9 +399,9 @@ var roleNames = map[string][]string{
 var roleOrder = []string{"entity", "website", "emergency"}
 
 var (
-	receiveWords = []string{"收到", "收不到", "收得到", "接收", "接到", "收取", "发给", "发到", "发至", "发送给", "发送到", "送达", "会收", "能收", "收短信",
+	receiveWords = []string{"收到", "收不到", "收得到", "收唔到", "发去", "发送", "发", "接收", "接到", "收取", "发给", "发到", "发至", "发送给", "发送到", "送达", "会收", "能收", "收短信",
 		"receive", "receives", "received", "receiving", "get", "gets", "got", "getting", "arrive", "arrives", "arrived",
-		"goes to", "sent to", "delivered to", "texted to"}
+		"goes to", "sent to", "delivered to", "texted to", "send", "sends", "sent"}
 	verifyWords = []string{"核验", "验证", "认证", "verify", "verifies", "verified", "verifying", "verification", "verifications"}
 	// What "need not" can be about: the verification, the SMS, the step.
 	verifyObjects = []string{"核验", "验证", "短信", "这一步", "此步", "该步", "verify", "verifies", "verified", "verifying", "verification",
@@ -439,13 +439,13 @@ var markers = func() []marker {
 	add(strong, 1, "不是必须", "不是必要", "并不必要", "非必须", "并非必须", "不必须", "不强制", "非强制", "可选", "可做可不做", "可以不做", "可不做", "不做也可以", "不做也行", "做不做都",
 		"optional", "not mandatory", "not compulsory", "not obligatory", "isn't mandatory", "isn't compulsory", "isn't obligatory",
 		"not required", "isn't required", "aren't required", "not necessary", "isn't necessary", "unnecessary", "not needed", "isn't needed")
-	add(modal, 1, "无需", "无须", "不需要", "不需", "不用", "不必", "用不着", "没必要", "没有必要", "不要求", "不一定要", "可以不", "可不",
+	add(modal, 1, "无需", "无须", "唔使", "唔驶", "唔需要", "毋须", "毋需", "不需要", "不需", "不用", "不必", "用不着", "没必要", "没有必要", "不要求", "不一定要", "可以不", "可不",
 		"跳过", "忽略", "省略", "略过", "免于", "免除", "免做", "豁免",
 		"no need", "needn't", "need not", "don't need", "doesn't need", "do not need", "does not need", "won't need",
 		"don't have to", "doesn't have to", "do not have to", "does not have to", "not have to", "no longer",
 		"skip", "skipping", "skipped", "ignore", "ignoring", "ignored", "disregard", "nothing more", "nothing else",
 		"no further", "exempt", "waived")
-	add(plain, 1, "不", "没", "无", "未", "非", "别", "勿", "甭", "除了",
+	add(plain, 1, "不", "没", "无", "未", "非", "别", "勿", "甭", "除了", "唔", "冇", "毋",
 		"not", "no", "never", "nobody", "nothing", "none", "neither", "nor", "without", "cannot", "except", "other than",
 		"don't", "doesn't", "didn't", "won't", "isn't", "aren't", "can't", "wasn't", "weren't", "haven't", "hasn't",
 		"shouldn't", "mustn't", "wouldn't", "couldn't")
@@ -584,9 +584,6 @@ func polarityClaims(s string) []polarityClaim {
 // step) is not needed, optional, or can be skipped or ignored, unless a
 // negator right before takes it back ("不能跳过", "don't ignore").
 func needNot(clause string, hits []markerHit) bool {
-	if containsAny(clause, receiveWords) {
-		return false // "the SMS did not arrive" is about receiving
-	}
 	object := containsAny(clause, verifyObjects)
 	// English only: in Chinese "需要核验的申请" is a noun phrase, and
 	// "不需要" is a marker of its own.

@@ -131,15 +131,24 @@ func Guard(original, rephrased string, l lang.Lang, traditional bool) (ok bool, 
 	if limit := int(math.Ceil(maxGrowth * float64(runes(original)))); runes(rephrased) > limit {
 		return false, ReasonTooLong + ": " + strconv.Itoa(runes(rephrased)) + " > " + strconv.Itoa(limit) + " runes"
 	}
+	if reason := compareFacts(o, r); reason != "" {
+		return false, reason
+	}
+	return true, ""
+}
+
+// compareFacts compares the claims of the two texts: equal, or the first
+// difference as a reason.
+func compareFacts(o, r *facts) string {
 	for _, check := range []func(o, r *facts) string{
 		changedFact, addedURL, addedPhone, addedQuote, addedNumber, addedRole, addedFact,
 		missingQuote, missingURL, missingPhone, missingNumber, missingTerm, missingFact,
 	} {
 		if reason := check(o, r); reason != "" {
-			return false, reason
+			return reason
 		}
 	}
-	return true, ""
+	return ""
 }
 
 // ReasonCode is the reason without its detail, e.g. "missing-number" for
