@@ -30,10 +30,10 @@ const (
 	ReasonAddedNumber    = "added-number"
 	ReasonChangedUnit    = "changed-unit"
 	ReasonAddedRole      = "added-role"
-	ReasonAddedNegation  = "added-negation"  // a new "need not verify" / "does not receive"
-	ReasonChangedFact    = "changed-fact"    // who receives the SMS or must verify, reversed
-	ReasonAddedFact      = "added-fact"      // a role said to receive the SMS or to verify that the original does not say
-	ReasonMissingFact    = "missing-fact"    // such a statement of the original dropped
+	ReasonAddedNegation  = "added-negation" // a new "need not verify" / "does not receive"
+	ReasonChangedFact    = "changed-fact"   // who receives the SMS or must verify, reversed
+	ReasonAddedFact      = "added-fact"     // a role said to receive the SMS or to verify that the original does not say
+	ReasonMissingFact    = "missing-fact"   // such a statement of the original dropped
 	ReasonMissingPhone   = "missing-phone"
 	ReasonMissingQuote   = "missing-quote"
 	ReasonMissingURL     = "missing-url"
