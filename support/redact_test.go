@@ -161,7 +161,11 @@ func fuzzNumber(kind uint8, seed uint64) string {
 		}
 		return s
 	}
-	one := func(set string) string { c := set[seed%uint64(len(set))]; seed = seed*6364136223846793005 + 1; return string(c) }
+	one := func(set string) string {
+		c := set[seed%uint64(len(set))]
+		seed = seed*6364136223846793005 + 1
+		return string(c)
+	}
 	prefixes := []string{"", "+86", "0086", "86", "(+86)", "tel", "tel:", "+86-"}
 	switch kind % 8 {
 	case 0: // mainland mobile, with or without a country code
