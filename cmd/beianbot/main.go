@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "beianbot:", err)
 		return 2
 	}
-	cfg, err := config.Load(cfgPath, os.Getenv)
+	cfg, err := config.Load(cfgPath, os.Environ())
 	if err != nil {
 		fmt.Fprintln(stderr, "beianbot:", err)
 		return 2
