@@ -597,15 +597,20 @@ func TestKeyNeverLogged(t *testing.T) {
 		w.WriteHeader(502)
 		io.WriteString(w, "proxy error for "+r.Header.Get("Authorization"))
 	}
-	f := newFake(t, echo(401), echo(500), echoPlain, echoPlain, completion(goodZH), completion(strings.ReplaceAll(goodZH, "请所有人", "或致电 555-0100-999。请所有人")))
+	// What OpenAI answers a wrong key with: its first characters, masked.
+	echoPrefix := func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		io.WriteString(w, `{"error":{"message":"Incorrect API key provided: `+testKey[:10]+`**********`+testKey[len(testKey)-4:]+`."}}`)
+	}
+	f := newFake(t, echo(401), echoPrefix, echo(500), echoPlain, echoPlain, completion(goodZH), completion(strings.ReplaceAll(goodZH, "请所有人", "或致电 555-0100-999。请所有人")))
 	c, logs := newClient(t, testConfig(f))
 	var verdicts []string
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 6; i++ {
 		res := c.Rephrase(context.Background(), zhRequest(t, "问题"+strconv.Itoa(i)))
 		verdicts = append(verdicts, res.Verdict)
 	}
 	out := logs.String()
-	if strings.Contains(out, testKey) || strings.Contains(out, testKey[len(testKey)-8:]) {
+	if strings.Contains(out, testKey) || strings.Contains(out, testKey[len(testKey)-8:]) || strings.Contains(out, testKey[:6]) {
 		t.Errorf("the API key appears in the logs:\n%s", out)
 	}
 	for _, v := range verdicts {
