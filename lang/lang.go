@@ -22,13 +22,22 @@ const (
 
 // Parse accepts "zh", "en" and common spellings of them; ok is false otherwise.
 func Parse(s string) (Lang, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "zh", "zh-cn", "zh-hans", "zh-hant", "zh-tw", "zh-hk", "zh-mo", "cn", "chinese", "中文":
-		return ZH, true
+	l, _, ok := ParseTag(s)
+	return l, ok
+}
+
+// ParseTag is Parse that also tells whether the tag asks for Traditional
+// characters: zh-Hant, zh-TW, zh-HK and zh-MO do.
+func ParseTag(s string) (l Lang, traditional, ok bool) {
+	switch strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-")) {
+	case "zh-hant", "zh-tw", "zh-hk", "zh-mo", "繁體", "繁体", "繁體中文":
+		return ZH, true, true
+	case "zh", "zh-cn", "zh-hans", "zh-sg", "cn", "chinese", "中文", "简体", "简体中文":
+		return ZH, false, true
 	case "en", "en-us", "en-gb", "english":
-		return EN, true
+		return EN, false, true
 	}
-	return "", false
+	return "", false, false
 }
 
 var (
