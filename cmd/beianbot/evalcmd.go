@@ -13,12 +13,12 @@ import (
 )
 
 func runEval(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("eval", stderr)
+	fs := newFlagSet("eval", "beianbot eval [--min 0.95] [--json] [--all] FILE|DIR...", stderr)
 	minAcc := fs.Float64("min", 0.95, "fail (exit 1) below this accuracy")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	showAll := fs.Bool("all", false, "list every failure (default: the first 30)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout); done {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "usage: beianbot eval [--min 0.95] FILE|DIR...")
