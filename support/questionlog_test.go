@@ -91,3 +91,33 @@ func TestScore(t *testing.T) {
 		}
 	}
 }
+
+// The forms that reached the database before (issue 12) are redacted
+// before they are stored: nothing of the numbers is in the file.
+func TestQuestionLogStoresNoNumbers(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	ctx := context.Background()
+	log, err := NewQuestionLog(s, "salt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	questions := []string{
+		"我的手机 139.1234.5678 收不到", "(139)12345678 no sms", "tel13912345678 help",
+		"手机 139\u200b1234\u200b5678 收不到", "身份证 1101 0119 9003 0712 3X 怎么填",
+		"座机 010-6552 9988 能收到吗", "护照 E12345678", "香港身份證 A123456（7）", "電話 +852 9123 4567",
+	}
+	for i, q := range questions {
+		if _, err := log.Record(ctx, int64(i+1), bot.Reply{Question: q, Lang: lang.ZH, Topic: "sms-not-received"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	qs, err := s.QuestionsSince(ctx, time.Time{})
+	if err != nil || len(qs) != len(questions) {
+		t.Fatalf("QuestionsSince = %d, %v", len(qs), err)
+	}
+	for _, q := range qs {
+		if strings.ContainsAny(q.Text, "0123456789") {
+			t.Errorf("stored %q", q.Text)
+		}
+	}
+}
