@@ -453,6 +453,16 @@ var markers = func() []marker {
 	return m
 }()
 
+// markersByFirst indexes markers by their first byte: scanMarkers tries
+// only the few that can start where it stands.
+var markersByFirst = func() map[byte][]marker {
+	m := map[byte][]marker{}
+	for _, mk := range markers {
+		m[mk.text[0]] = append(m[mk.text[0]], mk) // stays longest first
+	}
+	return m
+}()
+
 // markerHit is one marker found in a clause, at rune position pos.
 type markerHit struct {
 	marker
@@ -466,7 +476,7 @@ func scanMarkers(s string) []markerHit {
 	pos := 0
 	for i := 0; i < len(s); {
 		found := false
-		for _, m := range markers {
+		for _, m := range markersByFirst[s[i]] {
 			if !strings.HasPrefix(s[i:], m.text) {
 				continue
 			}
