@@ -799,8 +799,6 @@ func scanQuotes(s string) (quotes []string, rest string) {
 	return quotes, b.String()
 }
 
-func isClauseEnd(r rune) bool { return strings.ContainsRune(".,;!?。，；！？\n", r) }
-
 func digitsOnly(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {

@@ -123,10 +123,9 @@ func replaceFirst(old, new string) func(string) (string, bool) {
 }
 
 var (
-	zhOnly     = []lang.Lang{lang.ZH}
-	enOnly     = []lang.Lang{lang.EN}
-	needNotOK  = []string{"result-all-done"} // its original says nothing more is needed
-	emergencyY = "emergency"
+	zhOnly    = []lang.Lang{lang.ZH}
+	enOnly    = []lang.Lang{lang.EN}
+	needNotOK = []string{"result-all-done"} // its original says nothing more is needed
 )
 
 // attacks: every wrong fact the issue found getting through, and more.
