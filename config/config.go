@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -134,60 +135,85 @@ func Default() Config {
 	}
 }
 
-// Load reads the file at path (none when path is ""), then the environment.
-// getenv is os.Getenv in production; tests pass their own.
-func Load(path string, getenv func(string) string) (Config, error) {
+// Load reads the file at path (none when path is ""), then the environment:
+// environ is os.Environ() in production ("KEY=value" entries); tests pass
+// their own. Every problem is reported, each on its own line: malformed or
+// unknown keys in the file (with their line), BEIANBOT_* variables that are
+// unknown or malformed, and values that do not validate.
+func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
+	var problems []error
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return cfg, fmt.Errorf("read config %s: %w", path, err)
 		}
-		if err := decode(path, data, &cfg); err != nil {
-			return cfg, err
+		problems = append(problems, decode(path, data, &cfg)...)
+	}
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
 		}
 	}
-	if getenv == nil {
-		getenv = os.Getenv
+	known := map[string]bool{}
+	problems = append(problems, applyEnv(reflect.ValueOf(&cfg).Elem(), "BEIANBOT", env, known)...)
+	var unknown []string
+	for k := range env {
+		if strings.HasPrefix(k, "BEIANBOT_") && !known[k] {
+			unknown = append(unknown, k)
+		}
 	}
-	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "BEIANBOT", getenv); err != nil {
-		return cfg, err
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		// Same as an unknown key in the file: a typo must not be ignored.
+		problems = append(problems, fmt.Errorf("environment %s: unknown variable (config.example.yaml lists every key; BEIANBOT_<SECTION>_<KEY>)", k))
 	}
 	// Conventional names that people already have set.
 	if cfg.LLM.APIKey == "" {
-		cfg.LLM.APIKey = getenv("OPENAI_API_KEY")
+		cfg.LLM.APIKey = env["OPENAI_API_KEY"]
 	}
-	if err := cfg.Validate(); err != nil {
+	if len(problems) == 0 { // validating half-read settings would only add noise
+		where := "config"
 		if path != "" {
-			return cfg, fmt.Errorf("config %s: %w", path, err)
+			where = "config " + path
 		}
-		return cfg, fmt.Errorf("config: %w", err)
+		for _, err := range cfg.validate() {
+			problems = append(problems, fmt.Errorf("%s: %w", where, err))
+		}
 	}
-	return cfg, nil
+	return cfg, errors.Join(problems...)
 }
 
-func decode(path string, data []byte, cfg *Config) error {
+// decode reads the YAML file into cfg and returns one error per problem.
+func decode(path string, data []byte, cfg *Config) []error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil // an empty file means all defaults
 	}
 	if !utf8Valid(data) {
-		return fmt.Errorf("config %s: not UTF-8 text", path)
+		return []error{fmt.Errorf("config %s: not UTF-8 text", path)}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
-			return fmt.Errorf("config %s: %s", path, explainYAML(strings.Join(te.Errors, "; ")))
+			var errs []error
+			for _, e := range te.Errors {
+				errs = append(errs, fmt.Errorf("config %s: %s", path, explainYAML(e)))
+			}
+			return errs
 		}
-		return fmt.Errorf("config %s: %w", path, err)
+		return []error{fmt.Errorf("config %s: %w", path, err)}
 	}
 	return nil
 }
 
 // applyEnv sets each field from BEIANBOT_<PATH> where that variable is set,
-// PATH being the field's yaml keys joined by "_" and upper-cased.
-func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error {
+// PATH being the field's yaml keys joined by "_" and upper-cased. It records
+// every name it knows in known, and returns one error per bad value.
+func applyEnv(v reflect.Value, prefix string, env map[string]string, known map[string]bool) []error {
+	var errs []error
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -198,23 +224,23 @@ func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error 
 		name := prefix + "_" + strings.ToUpper(key)
 		fv := v.Field(i)
 		if fv.Kind() == reflect.Struct {
-			if err := applyEnv(fv, name, getenv); err != nil {
-				return err
-			}
+			errs = append(errs, applyEnv(fv, name, env, known)...)
 			continue
 		}
-		raw := getenv(name)
+		known[name] = true
+		raw := env[name]
 		if raw == "" {
 			continue
 		}
 		if err := setFromString(fv, raw); err != nil {
 			if f.Tag.Get("secret") == "true" {
-				return fmt.Errorf("environment %s: invalid value", name)
+				errs = append(errs, fmt.Errorf("environment %s: invalid value", name))
+				continue
 			}
-			return fmt.Errorf("environment %s=%q: %w", name, raw, err)
+			errs = append(errs, fmt.Errorf("environment %s=%q: %w", name, raw, err))
 		}
 	}
-	return nil
+	return errs
 }
 
 func setFromString(v reflect.Value, raw string) error {
@@ -263,7 +289,9 @@ func setFromString(v reflect.Value, raw string) error {
 }
 
 // Validate checks values that would otherwise fail later and far from here.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return errors.Join(c.validate()...) }
+
+func (c Config) validate() []error {
 	var errs []error
 	switch c.Telegram.Mode {
 	case "polling", "webhook":
@@ -298,7 +326,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: both zh and en are required", t.name))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 func utf8Valid(b []byte) bool { return utf8.Valid(b) && !bytes.Contains(b, []byte{0}) }
@@ -309,4 +337,70 @@ var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
 func explainYAML(msg string) string {
 	return unknownField.ReplaceAllString(msg, `unknown key "$1"`)
+}
+
+// Secrets returns the configured values of the fields tagged secret (the
+// bot token, the LLM key, the webhook secret, the question-log salt), for
+// Scrub. Empty ones are left out.
+func (c Config) Secrets() []string {
+	var out []string
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := v.Field(i)
+			switch {
+			case f.Kind() == reflect.Struct:
+				walk(f)
+			case t.Field(i).Tag.Get("secret") == "true" && f.Kind() == reflect.String && f.String() != "":
+				out = append(out, f.String())
+			}
+		}
+	}
+	walk(reflect.ValueOf(c))
+	return out
+}
+
+// minEcho is the shortest part of a secret that Scrub removes. Servers echo
+// a key's first characters ("Incorrect API key provided: sk-test-se****"):
+// a whole-key match misses that.
+const minEcho = 6
+
+// Scrub removes from s every stretch of minEcho or more characters that
+// appears in one of the secrets, and every whole secret of four or more,
+// replacing each with "[redacted]". It is for error texts and log lines
+// that a server or library may have filled with a secret.
+func Scrub(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		switch {
+		case len(secret) >= minEcho:
+			s = scrubEchoes(s, secret)
+		case len(secret) >= 4:
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	return s
+}
+
+func scrubEchoes(s, secret string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i+minEcho <= len(s); {
+		if !strings.Contains(secret, s[i:i+minEcho]) {
+			i++
+			continue
+		}
+		j := i + minEcho
+		for j < len(s) && strings.Contains(secret, s[i:j+1]) {
+			j++
+		}
+		b.WriteString(s[last:i])
+		b.WriteString("[redacted]")
+		last, i = j, j
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

@@ -9,7 +9,14 @@ import (
 	"time"
 )
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+// env turns a map into os.Environ's form.
+func env(m map[string]string) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
 
 func write(t *testing.T, body string) string {
 	t.Helper()
@@ -90,6 +97,7 @@ func TestErrors(t *testing.T) {
 		{"reminder past deadline", "reminders:\n  before: [30h]\n", nil, []string{"reminders.before"}},
 		{"binary", "\x00\x01\x02", nil, []string{"not UTF-8"}},
 		{"bad env", "", map[string]string{"BEIANBOT_TELEGRAM_WORKERS": "lots"}, []string{"BEIANBOT_TELEGRAM_WORKERS"}},
+		{"unknown env", "", map[string]string{"BEIANBOT_TELEGRAM_TOKN": "x"}, []string{"BEIANBOT_TELEGRAM_TOKN", "unknown variable"}},
 	}
 	for _, tc := range tests {
 		p := write(t, tc.body)
@@ -106,5 +114,59 @@ func TestErrors(t *testing.T) {
 				t.Errorf("%s: error %q does not name %q", tc.name, err, w)
 			}
 		}
+	}
+}
+
+func TestSecretsAndScrub(t *testing.T) {
+	cfg := Default()
+	cfg.Telegram.Token = "123456789:AAEabcdefghijklmnop"
+	cfg.LLM.APIKey = "sk-test-7f3a9c1e5b2d4f60"
+	cfg.QuestionLog.Salt = "pepper"
+	if got := cfg.Secrets(); len(got) != 3 {
+		t.Fatalf("Secrets() = %q, want the token, the key and the salt", got)
+	}
+	tests := []struct{ in, want string }{
+		{"error: Incorrect API key provided: sk-test-7f**********4f60.", "error: Incorrect API key provided: [redacted]**********4f60."},
+		{"echo sk-test-se", "echo [redacted]se"},
+		{"Bearer sk-test-7f3a9c1e5b2d4f60 rejected", "Bearer [redacted] rejected"},
+		{"bot123456789:AAEabcdefghij/getMe: 401", "bot[redacted]/getMe: 401"},
+		{"the middle 9c1e5b2d leaked", "the middle [redacted] leaked"},
+		{"salt is pepper", "salt is [redacted]"},
+		{"sk-t and 3a9c1 are too short to mean anything", "sk-t and 3a9c1 are too short to mean anything"},
+	}
+	for _, tt := range tests {
+		if got := Scrub(tt.in, cfg.Secrets()...); got != tt.want {
+			t.Errorf("Scrub(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Every problem on its own line: two unknown keys, an unknown variable, a
+// bad value, each named.
+func TestEachProblemOnItsOwnLine(t *testing.T) {
+	p := write(t, "telegram:\n  colour: red\n  flavour: mint\nllm:\n  shape: round\n")
+	_, err := Load(p, env(map[string]string{"BEIANBOT_LLM_TIMOUT": "2s", "BEIANBOT_TELEGRAM_WORKERS": "lots", "HOME": "/root"}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	want := []string{`line 2: unknown key "colour"`, `line 3: unknown key "flavour"`, `line 5: unknown key "shape"`,
+		"BEIANBOT_TELEGRAM_WORKERS", "BEIANBOT_LLM_TIMOUT: unknown variable"}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), err)
+	}
+	for _, w := range want {
+		found := 0
+		for _, l := range lines {
+			if strings.Contains(l, w) {
+				found++
+			}
+		}
+		if found != 1 {
+			t.Errorf("%q is on %d lines, want 1:\n%s", w, found, err)
+		}
+	}
+	if ok, _ := Load("", env(map[string]string{"BEIANBOT_DATA_DIR": "/srv", "OPENAI_API_KEY": "k", "BEIANBOTX": "not ours"})); ok.DataDir != "/srv" {
+		t.Error("a known variable was not applied")
 	}
 }

@@ -22,18 +22,27 @@ const (
 
 // Parse accepts "zh", "en" and common spellings of them; ok is false otherwise.
 func Parse(s string) (Lang, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "zh", "zh-cn", "zh-hans", "zh-hant", "zh-tw", "zh-hk", "zh-mo", "cn", "chinese", "中文":
-		return ZH, true
+	l, _, ok := ParseTag(s)
+	return l, ok
+}
+
+// ParseTag is Parse that also tells whether the tag asks for Traditional
+// characters: zh-Hant, zh-TW, zh-HK and zh-MO do.
+func ParseTag(s string) (l Lang, traditional, ok bool) {
+	switch strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-")) {
+	case "zh-hant", "zh-tw", "zh-hk", "zh-mo", "繁體", "繁体", "繁體中文":
+		return ZH, true, true
+	case "zh", "zh-cn", "zh-hans", "zh-sg", "cn", "chinese", "中文", "简体", "简体中文":
+		return ZH, false, true
 	case "en", "en-us", "en-gb", "english":
-		return EN, true
+		return EN, false, true
 	}
-	return "", false
+	return "", false, false
 }
 
 var (
 	convOnce  sync.Once
-	t2s, s2hk *opencc.OpenCC
+	t2s, s2tw *opencc.OpenCC
 	convErr   error
 )
 
@@ -43,7 +52,7 @@ func converters() error {
 		if convErr != nil {
 			return
 		}
-		s2hk, convErr = opencc.New("s2hk")
+		s2tw, convErr = opencc.New("s2tw")
 	})
 	return convErr
 }
@@ -97,13 +106,15 @@ func (c *convCache) put(s, out string) {
 	c.m[s] = out
 }
 
-// ToTraditional converts Simplified Chinese to Traditional as written in Hong Kong,
-// the variant most of beianbot's Traditional-Chinese customers use.
+// ToTraditional converts Simplified Chinese to Traditional characters in
+// their standard forms (說, 閱, 稅), which Hong Kong, Macau and Taiwan
+// readers all read as their own. OpenCC's Hong Kong table is not used: it
+// writes Japanese-shaped variants such as 説 and 閲.
 func ToTraditional(s string) string {
 	if !hasHan(s) || converters() != nil {
 		return s
 	}
-	out, err := s2hk.Convert(s)
+	out, err := s2tw.Convert(s)
 	if err != nil {
 		return s
 	}

@@ -82,3 +82,21 @@ func BenchmarkNormalize(b *testing.B) {
 		Normalize(s + string(rune('a'+i%26))) // defeat the conversion cache
 	}
 }
+
+func TestParseTag(t *testing.T) {
+	tests := []struct {
+		in          string
+		l           Lang
+		traditional bool
+		ok          bool
+	}{
+		{"zh", ZH, false, true}, {"zh-Hans", ZH, false, true}, {"zh-Hant", ZH, true, true}, {"zh-HK", ZH, true, true},
+		{"zh_TW", ZH, true, true}, {"zh-mo", ZH, true, true}, {"en", EN, false, true}, {"fr", "", false, false},
+	}
+	for _, tt := range tests {
+		l, trad, ok := ParseTag(tt.in)
+		if l != tt.l || trad != tt.traditional || ok != tt.ok {
+			t.Errorf("ParseTag(%q) = %q %v %v, want %q %v %v", tt.in, l, trad, ok, tt.l, tt.traditional, tt.ok)
+		}
+	}
+}

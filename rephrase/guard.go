@@ -30,7 +30,11 @@ const (
 	ReasonAddedNumber    = "added-number"
 	ReasonChangedUnit    = "changed-unit"
 	ReasonAddedRole      = "added-role"
-	ReasonAddedNegation  = "added-negation"
+	ReasonAddedNegation  = "added-negation" // a new "need not verify" / "does not receive"
+	ReasonChangedFact    = "changed-fact"   // who receives the SMS or must verify, reversed
+	ReasonAddedFact      = "added-fact"     // a role said to receive the SMS or to verify that the original does not say
+	ReasonMissingFact    = "missing-fact"   // such a statement of the original dropped
+	ReasonMissingPhone   = "missing-phone"
 	ReasonMissingQuote   = "missing-quote"
 	ReasonMissingURL     = "missing-url"
 	ReasonMissingNumber  = "missing-number"
@@ -94,27 +98,9 @@ var terms = []term{
 	{"full-width", ""},
 }
 
-// units maps the words that may follow a number to one unit, so that
-// "24小时", "24 小時", "24 hours" and "24-hour" all read as (24, hour).
-// Longer words come first: the first prefix that matches wins.
-var units = []struct{ word, unit string }{
-	{"个小时", "hour"}, {"小时", "hour"}, {"hours", "hour"}, {"hour", "hour"}, {"hrs", "hour"}, {"hr", "hour"}, {"h", "hour"},
-	{"分钟", "minute"}, {"minutes", "minute"}, {"minute", "minute"}, {"mins", "minute"}, {"min", "minute"},
-	{"天", "day"}, {"日", "day"}, {"days", "day"}, {"day", "day"},
-	{"个月", "month"}, {"月", "month"}, {"months", "month"}, {"month", "month"},
-	{"年", "year"}, {"years", "year"}, {"year", "year"},
-	{"位", "place"}, {"digits", "place"}, {"digit", "place"}, {"characters", "place"}, {"character", "place"}, {"chars", "place"},
-}
-
-var (
-	// Phone-like digit runs: seven or more digits, single spaces or hyphens allowed.
-	phoneRE = regexp.MustCompile(`\+?\d(?:[ -]?\d){6,}`)
-	// Durations written in Chinese numerals; a rephrasing must not bring in new ones.
-	zhDurationRE = regexp.MustCompile(`[零一二两三四五六七八九十百半几]+ ?(?:个小时|小时|分钟|天|日|周|星期|个月|年)`)
-)
-
-// numFact is a number and the unit that follows it ("" when none does).
-type numFact struct{ n, unit string }
+// Phone-like digit runs: seven or more digits; spaces, hyphens, dots and
+// brackets allowed between them.
+var phoneRE = regexp.MustCompile(`\+?\(?\d(?:[ \-.()]{0,2}\d){6,}`)
 
 // facts is what Guard compares of one text.
 type facts struct {
@@ -125,11 +111,10 @@ type facts struct {
 	tradChars int    // characters that converting to Simplified changed
 	quotes    []string
 	urls      []string // host[/path], no scheme, no trailing slash
-	phones    []string // digits only
+	phones    []string // digits only, Arabic or Chinese numerals
 	numbers   []numFact
-	durations []string // durations in words
+	polarity  []polarityClaim
 	terms     []term
-	negations int
 }
 
 // Guard reports whether rephrased keeps every fact of original and adds none,
@@ -146,15 +131,24 @@ func Guard(original, rephrased string, l lang.Lang, traditional bool) (ok bool, 
 	if limit := int(math.Ceil(maxGrowth * float64(runes(original)))); runes(rephrased) > limit {
 		return false, ReasonTooLong + ": " + strconv.Itoa(runes(rephrased)) + " > " + strconv.Itoa(limit) + " runes"
 	}
-	for _, check := range []func(o, r *facts) string{
-		addedURL, addedPhone, addedQuote, addedNumber, addedRole, addedNegation,
-		missingQuote, missingURL, missingNumber, missingTerm,
-	} {
-		if reason := check(o, r); reason != "" {
-			return false, reason
-		}
+	if reason := compareFacts(o, r); reason != "" {
+		return false, reason
 	}
 	return true, ""
+}
+
+// compareFacts compares the claims of the two texts: equal, or the first
+// difference as a reason.
+func compareFacts(o, r *facts) string {
+	for _, check := range []func(o, r *facts) string{
+		changedFact, addedURL, addedPhone, addedQuote, addedNumber, addedRole, addedFact,
+		missingQuote, missingURL, missingPhone, missingNumber, missingTerm, missingFact,
+	} {
+		if reason := check(o, r); reason != "" {
+			return reason
+		}
+	}
+	return ""
 }
 
 // ReasonCode is the reason without its detail, e.g. "missing-number" for
@@ -179,118 +173,50 @@ func extract(s string) *facts {
 			f.phones = append(f.phones, digitsOnly(p))
 		}
 	}
+	f.phones = append(f.phones, zhDigitRuns(rest)...)
 	f.numbers = numbers(rest)
-	if strings.ContainsAny(f.cmp, "零一二两三四五六七八九十百半几") {
-		f.durations = zhDurationRE.FindAllString(f.cmp, -1)
-	}
-	f.durations = append(f.durations, enDurations(f.cmp)...)
+	f.numbers = append(f.numbers, zhNumbers(rest)...)
+	f.numbers = append(f.numbers, enNumbers(rest)...)
+	f.numbers = append(f.numbers, timeClaims(rest)...)
 	for _, t := range terms {
 		if strings.Contains(f.cmp, t.text) {
 			f.terms = append(f.terms, t)
 		}
 	}
-	f.negations = zhNegations(f.cmp) + enNegations(f.cmp)
+	// Who receives and who must verify is read without quoted text and
+	// MIIT's messages: "无需重发短信" inside a quoted message is MIIT's, not ours.
+	_, unquoted := scanQuotes(rest)
+	for _, m := range foldedMIIT {
+		unquoted = strings.ReplaceAll(unquoted, m, " ")
+	}
+	f.polarity = polarityClaims(unquoted)
 	return f
 }
 
-// "No verification needed" and its kin are what a prompt injection wants
-// said. Guard counts them in both texts: the rephrasing may not have more.
-var (
-	zhNegators = []string{"无需", "无须", "不需要", "不需", "不用", "不必", "免于", "免除", "跳过", "忽略", "省略"}
-	enNegators = map[string]bool{
-		"no": true, "not": true, "never": true, "nothing": true, "without": true, "skip": true, "skipping": true,
-		"ignore": true, "don't": true, "doesn't": true, "needn't": true, "isn't": true, "aren't": true,
-	}
-	enNeeded = map[string]bool{"needed": true, "required": true, "necessary": true}
-)
-
-// zhNegations counts negators followed, within the clause and eight
-// characters, by 核验 or 验证.
-func zhNegations(s string) int {
-	if !strings.ContainsAny(s, "核验证") {
-		return 0
-	}
-	starts := map[int]bool{} // "不需要" and "不需" at one place count once
-	for _, neg := range zhNegators {
-		for i := 0; ; {
-			j := strings.Index(s[i:], neg)
-			if j < 0 {
-				break
-			}
-			at := i + j
-			i = at + len(neg)
-			if starts[at] {
-				continue
-			}
-			window := s[i:]
-			if end := strings.IndexFunc(window, isClauseEnd); end >= 0 {
-				window = window[:end]
-			}
-			window = truncateRunes(window, 10) // eight between, then the two of the verb
-			if strings.Contains(window, "核验") || strings.Contains(window, "验证") {
-				starts[at] = true
+// zhDigitRuns returns runs of seven or more Chinese digits (一三八〇〇一三八〇〇〇),
+// a phone number written out, as digits.
+func zhDigitRuns(s string) []string {
+	var out []string
+	var run []rune
+	flush := func() {
+		if len(run) >= 7 {
+			if v, ok := zhValue(run); ok {
+				out = append(out, v)
 			}
 		}
+		run = run[:0]
 	}
-	return len(starts)
-}
-
-// enNegations counts verif… words with a negator up to four words before
-// ("no SMS verification", "don't need to verify") or a denial after
-// ("verification is not needed", "verification is unnecessary").
-func enNegations(s string) int {
-	if !strings.Contains(s, "verif") {
-		return 0
-	}
-	n := 0
-	for _, clause := range strings.FieldsFunc(s, isClauseEnd) {
-		if !strings.Contains(clause, "verif") {
+	for _, r := range s {
+		if _, ok := zhDigits[r]; ok {
+			run = append(run, r)
 			continue
 		}
-		words := strings.Fields(clause)
-		for i := range words {
-			words[i] = strings.Trim(words[i], "()[]\"“”‘’:")
-		}
-		for i, w := range words {
-			if !strings.HasPrefix(w, "verif") {
-				continue
-			}
-			denied := false
-			for _, before := range words[max(0, i-4):i] {
-				denied = denied || enNegators[before]
-			}
-			after := words[i+1 : min(len(words), i+6)]
-			for k, a := range after {
-				denied = denied || a == "unnecessary" && k < 2 ||
-					(a == "not" || a == "longer") && k+1 < len(after) && enNeeded[after[k+1]]
-			}
-			if denied {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// numbers returns each run of digits with the unit that follows it.
-func numbers(s string) []numFact {
-	var out []numFact
-	for i := 0; i < len(s); {
-		if s[i] < '0' || s[i] > '9' {
-			i++
+		if len(run) > 0 && (r == ' ' || r == '-') {
 			continue
 		}
-		j := i
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		n := strings.TrimLeft(s[i:j], "0")
-		if n == "" {
-			n = "0"
-		}
-		out = append(out, numFact{n, unitAt(s[j:])})
-		i = j
+		flush()
 	}
+	flush()
 	return out
 }
 
@@ -371,42 +297,6 @@ func validHost(h string) bool {
 	}
 	return true
 }
-
-// Durations in English words: a number word right before a unit of time.
-var (
-	enNumberWords = map[string]bool{
-		"a": true, "an": true, "one": true, "two": true, "three": true, "four": true, "five": true, "six": true,
-		"seven": true, "eight": true, "nine": true, "ten": true, "eleven": true, "twelve": true, "fifteen": true,
-		"twenty": true, "thirty": true, "forty": true, "forty-eight": true, "seventy-two": true, "twenty-four": true,
-		"few": true, "several": true,
-	}
-	enTimeUnits = map[string]bool{
-		"hour": true, "hours": true, "minute": true, "minutes": true, "day": true, "days": true,
-		"week": true, "weeks": true, "month": true, "months": true, "year": true, "years": true,
-	}
-)
-
-func enDurations(s string) []string {
-	var out []string
-	prev, prevEnd := "", -1
-	for i := 0; i < len(s); {
-		if !isWordByte(s[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isWordByte(s[j]) {
-			j++
-		}
-		if word := s[i:j]; enTimeUnits[word] && prevEnd == i-1 && s[prevEnd] == ' ' && enNumberWords[prev] {
-			out = append(out, prev+" "+word)
-		}
-		prev, prevEnd, i = s[i:j], j, j
-	}
-	return out
-}
-
-func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c == '-' || c == '\'' }
 
 // toSimplified converts only the runs of non-ASCII text: the converter's
 // cost grows with its input, and in English answers most of it is ASCII.
@@ -510,34 +400,49 @@ func addedQuote(o, r *facts) string {
 	return ""
 }
 
+// addedNumber rejects a number the original does not state with that unit.
+// A number keeps its unit: "24小时" may not become "24个工作日", "24 weeks" or
+// a bare "24" before a word the guard does not know.
 func addedNumber(o, r *facts) string {
 	for _, rn := range r.numbers {
-		found, sameUnit := false, false
+		if hasNumber(o.numbers, rn) {
+			continue
+		}
 		for _, on := range o.numbers {
-			if on.n != rn.n {
-				continue
+			if on.n == rn.n {
+				return ReasonChangedUnit + ": " + on.String() + " → " + rn.String()
 			}
-			found = true
-			// A bare number may gain a unit and a number may lose its unit;
-			// it may not trade its unit for another.
-			if rn.unit == "" || on.unit == "" || on.unit == rn.unit {
-				sameUnit = true
+		}
+		return ReasonAddedNumber + ": " + rn.String()
+	}
+	return ""
+}
+
+// missingNumber requires every number of the original with its unit; a
+// number the original states without a unit may gain one.
+func missingNumber(o, r *facts) string {
+	for _, on := range o.numbers {
+		found := false
+		for _, rn := range r.numbers {
+			if rn.n == on.n && (on.unit == "" || rn.unit == on.unit) {
+				found = true
 				break
 			}
 		}
-		switch {
-		case !found:
-			return ReasonAddedNumber + ": " + rn.String()
-		case !sameUnit:
-			return ReasonChangedUnit + ": " + rn.String()
-		}
-	}
-	for _, d := range r.durations {
-		if !contains(o.durations, d) {
-			return ReasonAddedNumber + ": " + detail(d)
+		if !found {
+			return ReasonMissingNumber + ": " + on.String()
 		}
 	}
 	return ""
+}
+
+func hasNumber(list []numFact, n numFact) bool {
+	for _, x := range list {
+		if x == n {
+			return true
+		}
+	}
+	return false
 }
 
 func addedRole(o, r *facts) string {
@@ -556,9 +461,64 @@ func addedRole(o, r *facts) string {
 	return ""
 }
 
-func addedNegation(o, r *facts) string {
-	if r.negations > o.negations {
-		return ReasonAddedNegation
+// changedFact rejects a statement turned round: the emergency contact
+// "also receives" the SMS, a role that must verify "need not".
+func changedFact(o, r *facts) string {
+	for _, rc := range r.polarity {
+		flipped := rc
+		flipped.neg = !rc.neg
+		if !hasPolarity(o.polarity, rc) && hasPolarity(o.polarity, flipped) {
+			return ReasonChangedFact + ": " + rc.String()
+		}
+	}
+	for _, oc := range o.polarity {
+		flipped := oc
+		flipped.neg = !oc.neg
+		if !hasPolarity(r.polarity, oc) && hasPolarity(r.polarity, flipped) {
+			return ReasonChangedFact + ": " + flipped.String()
+		}
+	}
+	return ""
+}
+
+// addedFact rejects a statement about who receives or must verify that the
+// original does not make; a new "need not" is the negation an injection wants.
+func addedFact(o, r *facts) string {
+	for _, rc := range r.polarity {
+		if hasPolarity(o.polarity, rc) {
+			continue
+		}
+		if rc.neg {
+			return ReasonAddedNegation + ": " + rc.String()
+		}
+		return ReasonAddedFact + ": " + rc.String()
+	}
+	return ""
+}
+
+func missingFact(o, r *facts) string {
+	for _, oc := range o.polarity {
+		if !hasPolarity(r.polarity, oc) {
+			return ReasonMissingFact + ": " + oc.String()
+		}
+	}
+	return ""
+}
+
+func hasPolarity(list []polarityClaim, c polarityClaim) bool {
+	for _, x := range list {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+func missingPhone(o, r *facts) string {
+	for _, p := range o.phones {
+		if !contains(r.phones, p) {
+			return ReasonMissingPhone + ": " + detail(p)
+		}
 	}
 	return ""
 }
@@ -585,22 +545,6 @@ func missingURL(o, r *facts) string {
 	return ""
 }
 
-func missingNumber(o, r *facts) string {
-	for _, on := range o.numbers {
-		found := false
-		for _, rn := range r.numbers {
-			if rn.n == on.n && (on.unit == "" || rn.unit == on.unit) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return ReasonMissingNumber + ": " + on.String()
-		}
-	}
-	return ""
-}
-
 func missingTerm(o, r *facts) string {
 	for _, t := range o.terms {
 		if !strings.Contains(r.cmp, t.text) {
@@ -610,36 +554,62 @@ func missingTerm(o, r *facts) string {
 	return ""
 }
 
-func (n numFact) String() string {
-	if n.unit == "" {
-		return n.n
-	}
-	return n.n + " " + n.unit
-}
-
-// unitAt returns the unit that starts s, after spaces and hyphens ("24-hour").
-func unitAt(s string) string {
-	s = strings.TrimLeft(s, " -")
-	for _, u := range units {
-		if !strings.HasPrefix(s, u.word) {
-			continue
-		}
-		// An English unit must end at a word boundary: "6 hk" is no hour.
-		if next, _ := utf8.DecodeRuneInString(s[len(u.word):]); u.word[0] < utf8.RuneSelf && unicode.IsLetter(next) {
-			continue
-		}
-		return u.unit
-	}
-	return ""
-}
-
 // fold is the comparison form: NFKC (full-width digits and letters become
-// ASCII), lower case, typographic apostrophes as ASCII ones, runs of white
-// space as one space.
+// ASCII), lower case, typographic apostrophes as ASCII ones, format
+// characters (zero-width spaces and joiners) removed, ideographic and
+// full-width full stops between Latin letters or digits read as dots
+// ("evil。com"), runs of white space as one space within a line, empty lines
+// dropped. Line breaks stay: they end sentences and list items.
 func fold(s string) string {
-	s = strings.ToLower(norm.NFKC.String(s))
+	s = strings.ToLower(norm.NFKC.String(stripFormat(s)))
 	s = strings.ReplaceAll(s, "’", "'")
-	return strings.Join(strings.Fields(s), " ")
+	s = foldHostDots(s)
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// stripFormat removes format characters (Unicode Cf: zero-width spaces,
+// joiners, bidi controls), which hide nothing a reader sees but split words
+// and numbers for a matcher.
+func stripFormat(s string) string {
+	if !strings.ContainsFunc(s, isFormat) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isFormat(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isFormat(r rune) bool { return r >= 0x80 && unicode.Is(unicode.Cf, r) }
+
+// foldHostDots turns 。 and ｡ (NFKC has made ．and ﹒ dots already) into a
+// dot when a Latin letter or digit stands on both sides: "evil。com" is a
+// host, "beian.miit.gov.cn。然后" keeps its full stop.
+func foldHostDots(s string) string {
+	if !strings.ContainsAny(s, "。｡") {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if r == '。' || r == '｡' {
+			before, _ := utf8.DecodeLastRuneInString(s[:i])
+			after, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if before < utf8.RuneSelf && after < utf8.RuneSelf && isHostByte(byte(before)) && isHostByte(byte(after)) {
+				r = '.'
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // dropCircled removes circled numbers (①…⑳): they only number lists, and
@@ -828,8 +798,6 @@ func scanQuotes(s string) (quotes []string, rest string) {
 	b.WriteString(s[last:])
 	return quotes, b.String()
 }
-
-func isClauseEnd(r rune) bool { return strings.ContainsRune(".,;!?。，；！？\n", r) }
 
 func digitsOnly(s string) string {
 	return strings.Map(func(r rune) rune {

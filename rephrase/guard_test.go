@@ -71,14 +71,14 @@ func TestGuard(t *testing.T) {
 
 		// Numbers.
 		{"zh drops 24", zh, strings.ReplaceAll(goodZH, "请所有人在24小时内完成。", "请所有人尽快完成。"), lang.ZH, false, ReasonMissingNumber},
-		{"zh 24 written in words", zh, strings.ReplaceAll(goodZH, "24小时", "二十四小时"), lang.ZH, false, ReasonAddedNumber},
+		{"zh 24 written in words", zh, strings.ReplaceAll(goodZH, "24小时", "二十四小时"), lang.ZH, false, ""},
 		{"zh 24 hours become 48", zh, strings.ReplaceAll(goodZH, "24小时", "48小时"), lang.ZH, false, ReasonAddedNumber},
 		{"zh 24 hours become 24 days", zh, strings.ReplaceAll(goodZH, "24小时", "24天"), lang.ZH, false, ReasonChangedUnit},
 		{"zh last 6 become last 4", zh, strings.ReplaceAll(goodZH, "后6位", "后4位"), lang.ZH, false, ReasonAddedNumber},
 		{"zh adds a duration in words", zh, strings.ReplaceAll(goodZH, "请所有人在24小时内完成。", "请所有人在24小时内完成，管局三天内审核。"), lang.ZH, false, ReasonAddedNumber},
 		{"en drops 24 hours", en, strings.ReplaceAll(goodEN, " within 24 hours", " soon"), lang.EN, false, ReasonMissingNumber},
 		{"en 24 hours become 48", en, strings.ReplaceAll(goodEN, "24 hours", "48 hours"), lang.EN, false, ReasonAddedNumber},
-		{"en 6 written in words", en, strings.ReplaceAll(goodEN, "last 6 characters", "last six characters"), lang.EN, false, ReasonMissingNumber},
+		{"en 6 written in words", en, strings.ReplaceAll(goodEN, "last 6 characters", "last six characters"), lang.EN, false, ""},
 		{"en adds a duration in words", en, strings.ReplaceAll(goodEN, "All of you", "Review takes two days. All of you"), lang.EN, false, ReasonAddedNumber},
 
 		// Phones and URLs.
@@ -162,29 +162,46 @@ func TestListMarkersAreNoNumbers(t *testing.T) {
 	}
 }
 
-func TestNegations(t *testing.T) {
+// What each text says about who receives the SMS and who need not verify.
+func TestPolarityClaims(t *testing.T) {
 	tests := []struct {
 		text string
-		want int
+		want string // claims joined by "; "
 	}{
-		{"no verification is needed", 1},
-		{"you don't need to verify", 1},
-		{"sms verification is not required for you", 1},
-		{"the verification is unnecessary", 1},
-		{"you can skip the sms verification", 1},
-		{"the emergency contact number never receives the verification sms", 1},
-		{"complete the sms verification within 24 hours", 0},
-		{"no further action is needed", 0},
-		{"if the sms does not arrive, resend it. verification takes a minute", 0},
-		{"无需短信核验", 1},
-		{"您不需要做短信核验了，也不用填验证码", 2},
-		{"短信核验这一步您不需要再做什么，等审核结果就好", 0},
-		{"应急联系电话不会收到，不用在那个号码上等", 0},
-		{"提示“暂无该短信核验的备案申请，无需重发短信”", 0},
+		{"no verification is needed", "anyone need not verify"},
+		{"you don't need to verify", "anyone need not verify"},
+		{"sms verification is not required for you", "anyone need not verify"},
+		{"the verification is unnecessary", "anyone need not verify"},
+		{"you can skip the sms verification", "anyone need not verify"},
+		{"verification is optional", "anyone need not verify"},
+		{"you can ignore the sms", "anyone need not verify"},
+		{"don't ignore the sms", ""},
+		{"不能跳过短信核验", ""},
+		{"the emergency contact number never receives the verification sms", "emergency does not receive the SMS"},
+		{"the emergency contact also receives the sms", "emergency receives the SMS"},
+		{"complete the sms verification within 24 hours", ""},
+		{"no further action is needed", ""},
+		{"if the sms does not arrive, resend it. verification takes a minute", ""},
+		{"无需短信核验", "anyone need not verify"},
+		{"短信核验可以不做", "anyone need not verify"},
+		{"这一步不是必须的", "anyone need not verify"},
+		{"您不需要做短信核验了，也不用填验证码", "anyone need not verify"},
+		{"短信核验这一步您不需要再做什么，等审核结果就好", "anyone need not verify"},
+		{"应急联系电话不会收到，不用在那个号码上等", "emergency does not receive the SMS"},
+		{"应急联系电话也会收到核验短信", "emergency receives the SMS"},
+		{"网站负责人的手机号会收到，应急联系电话不会", "website receives the SMS; emergency does not receive the SMS"},
+		{"only the responsible persons' phones get it, never the emergency contact number", "emergency does not receive the SMS"},
+		{"核验短信发到负责人手机号：\n1. 主体负责人的手机号；\n2. 网站负责人的手机号。", "entity receives the SMS; website receives the SMS"},
+		{"➖ 网站负责人：无需短信核验", "website need not verify"},
+		{"超过24小时仍未核验，工信部系统会驳回备案申请", ""},
 	}
 	for _, tt := range tests {
-		if got := extract(tt.text).negations; got != tt.want {
-			t.Errorf("negations of %q = %d, want %d", tt.text, got, tt.want)
+		var got []string
+		for _, c := range extract(tt.text).polarity {
+			got = append(got, c.String())
+		}
+		if strings.Join(got, "; ") != tt.want {
+			t.Errorf("claims of %q = %q, want %q", tt.text, strings.Join(got, "; "), tt.want)
 		}
 	}
 }

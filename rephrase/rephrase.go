@@ -348,18 +348,17 @@ func logOutcome(verdict string) string {
 	return verdict
 }
 
-// scrub shortens an error for a log line and removes the API key from it: a
-// misbehaving server may echo request headers in its error body.
+// scrub shortens an error for a log line and removes the API key, or any
+// part of it, from it: a misbehaving server may echo request headers in its
+// error body.
 func (c *Client) scrub(err error) string {
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		err = urlErr.Err // the URL may hold credentials; the host is logged apart
 	}
-	msg := err.Error()
-	if len(c.apiKey) >= 4 {
-		msg = strings.ReplaceAll(msg, c.apiKey, "[redacted]")
-	}
-	return detailN(msg, maxErrorRunes)
+	// Servers echo a key's first characters ("sk-test-se****"), not only
+	// the whole key: Scrub removes any six or more of them.
+	return detailN(config.Scrub(err.Error(), c.apiKey), maxErrorRunes)
 }
 
 func detailN(s string, n int) string {

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -73,9 +74,15 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory for database %s: %w", path, err)
 		}
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
 		created = true
 	case err != nil:
 		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := keepPrivate(ctx, path); err != nil {
+		return nil, err
 	}
 
 	db, err := sql.Open("sqlite", dsn(path))
@@ -114,6 +121,52 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	slog.Log(ctx, level, "database ready", "path", path, "created", created, "schema_from", from, "schema", to)
 	return s, nil
 }
+
+// createPrivate creates the empty database file with mode 0600, whatever
+// the directory's mode and the umask. SQLite would create it 0644, and
+// gives the -wal and -shm files it makes the database file's mode, so all
+// three stay private. An empty file is an empty SQLite database.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil // another process made it meanwhile; keepPrivate checks it
+	}
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// keepPrivate takes group and other permissions off the database and its
+// -wal and -shm files when an
+// older beianbot (or a copy) left them open to others: they hold chat
+// ids and, without a configured salt, the salt. It warns, once per
+// directory and process, when the data directory itself lets others in.
+func keepPrivate(ctx context.Context, path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		private := st.Mode().Perm() &^ 0o077 // the owner keeps what it had
+		if err := os.Chmod(p, private); err != nil {
+			return fmt.Errorf("make database file %s private (mode %#o): %w", p, st.Mode().Perm(), err)
+		}
+		slog.WarnContext(ctx, "database file was open to others; made it private", "path", p,
+			"was", fmt.Sprintf("%#o", st.Mode().Perm()), "now", fmt.Sprintf("%#o", private))
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		if _, warned := warnedDirs.LoadOrStore(dir, true); !warned {
+			slog.WarnContext(ctx, "data directory is open to group or others; the database in it is 0600, but consider chmod 700 on the directory",
+				"path", dir, "mode", fmt.Sprintf("%#o", st.Mode().Perm()))
+		}
+	}
+	return nil
+}
+
+// warnedDirs are the data directories already warned about in this process.
+var warnedDirs sync.Map
 
 // dsn sets, on every connection the pool opens: a 5 s wait for the write
 // lock instead of failing at once, foreign keys (off by default in SQLite),

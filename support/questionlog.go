@@ -85,15 +85,16 @@ func (l *QuestionLog) Record(ctx context.Context, chatID int64, r bot.Reply) (in
 	return id, nil
 }
 
-// Score is the index's confidence in a reply: the top hit's score when the
-// index agrees with the topic answered, and for unknown replies; 0 when the
-// answer came from elsewhere (the verification table, a pasted MIIT message,
-// a button), which is never "low confidence".
+// Score is the engine's confidence in a reply: the best topic's confidence
+// (classifier and index combined, 0–1) when it is the topic answered, and
+// for unknown replies; 0 when the answer came from elsewhere (the
+// verification table, a pasted MIIT message, a button), which is never "low
+// confidence".
 func Score(r bot.Reply) float64 {
-	if r.Explain == nil || len(r.Explain.Hits) == 0 {
+	if r.Explain == nil || len(r.Explain.Scores) == 0 || r.Topic == bot.TopicWhoVerifies {
 		return 0
 	}
-	top := r.Explain.Hits[0]
+	top := r.Explain.Scores[0]
 	if top.Topic == r.Topic || r.Topic == bot.TopicUnknown {
 		return top.Score
 	}

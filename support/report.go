@@ -22,7 +22,7 @@ type ReportSource interface {
 // ReportOptions chooses the period and the thresholds of a report.
 type ReportOptions struct {
 	Since, Until time.Time
-	// LowScore: an answer the index gave with a score above 0 and below
+	// LowScore: an answer given with a confidence (see Score) above 0 and below
 	// this is "low confidence". 0 reports none.
 	LowScore float64
 	// Similarity is the character-bigram Jaccard similarity at which two

@@ -109,7 +109,7 @@ func seedWeek(t *testing.T) *store.Store {
 		r := bot.Reply{Question: sd.text, Lang: sd.lang, Traditional: sd.trad, Topic: sd.topic,
 			Handoff: sd.topic == bot.TopicUnknown, Explain: &bot.Explain{}}
 		if sd.score > 0 {
-			r.Explain.Hits = []bot.Hit{{Topic: hitTopic, Score: sd.score}}
+			r.Explain.Scores = []bot.Hit{{Topic: hitTopic, Score: sd.score}}
 		}
 		if sd.verdict != "" {
 			r.Rephrase = &bot.RephraseResult{Verdict: sd.verdict, Accepted: sd.accepted}

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"golang.org/x/term"
 	"golang.org/x/text/width"
 
 	"github.com/beianbot/beianbot/bot"
@@ -24,49 +26,56 @@ const maxLineBytes = 1 << 20
 
 // startSession parses the flags ask and chat share and builds the engine;
 // code is the exit code when e is nil.
-func startSession(ctx context.Context, cfg config.Config, name string, args []string, stderr io.Writer) (e *bot.Engine, f commonFlags, rest []string, pinned lang.Lang, code int) {
-	fs := newFlagSet(name, stderr)
+func startSession(ctx context.Context, cfg config.Config, name, usage string, args []string, stdout, stderr io.Writer) (e *bot.Engine, f commonFlags, rest []string, code int) {
+	fs := newFlagSet(name, usage, stderr)
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, f, nil, "", 2
+	if code, done := parseFlags(fs, args, stdout); done {
+		return nil, f, nil, code
 	}
-	pinned, ok := parseLangFlag(f.lang, stderr)
+	var ok bool
+	f.pinned, f.traditional, ok = parseLangFlag(f.lang, stderr)
 	if !ok {
-		return nil, f, nil, "", 2
+		return nil, f, nil, 2
 	}
 	e, code = buildEngine(ctx, cfg, f.rephrase, stderr)
-	return e, f, fs.Args(), pinned, code
+	return e, f, fs.Args(), code
+}
+
+// conversation is a fresh conversation in the language --lang pins.
+func (f commonFlags) conversation() *bot.Conversation {
+	return &bot.Conversation{Lang: f.pinned, Traditional: f.traditional}
 }
 
 func runAsk(ctx context.Context, cfg config.Config, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e, f, questions, pinned, code := startSession(ctx, cfg, "ask", args, stderr)
+	e, f, questions, code := startSession(ctx, cfg, "ask", askUsage, args, stdout, stderr)
 	if e == nil {
 		return code
 	}
 	defer e.Close()
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	answer := func(q string) bool {
-		conv := &bot.Conversation{Lang: pinned}
-		printReply(out, e.Reply(ctx, conv, q), f)
-		out.Flush()
-		return ctx.Err() == nil
-	}
 	if len(questions) > 0 {
 		for _, q := range questions {
-			answer(q)
+			if code, stop := answer(ctx, e, f.conversation(), q, out, f); stop {
+				return code
+			}
 		}
 		return 0
 	}
-	if err := eachLine(stdin, answer); err != nil {
-		fmt.Fprintln(stderr, "beianbot ask: read standard input:", err)
-		return 1
+	// No question: one per line. On a terminal, with a prompt.
+	var src lineSource = newPipedLines(stdin)
+	if in, ok := terminal(stdin); ok && !f.json {
+		fmt.Fprintln(out, "beianbot ask — one question per line, each answered on its own. Ctrl-D ends.")
+		out.Flush()
+		src = newTerminalLines(in, stdout, "? ", historyPath())
 	}
-	return 0
+	return readAndAnswer(ctx, "ask", src, out, stderr, func(line string) (int, bool) {
+		return answer(ctx, e, f.conversation(), line, out, f)
+	})
 }
 
 func runChat(ctx context.Context, cfg config.Config, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e, f, extra, pinned, code := startSession(ctx, cfg, "chat", args, stderr)
+	e, f, extra, code := startSession(ctx, cfg, "chat", chatUsage, args, stdout, stderr)
 	if e == nil {
 		return code
 	}
@@ -75,51 +84,102 @@ func runChat(ctx context.Context, cfg config.Config, args []string, stdin io.Rea
 		fmt.Fprintln(stderr, "beianbot chat takes no questions as arguments; type them, or use beianbot ask")
 		return 2
 	}
-	interactive := isTerminal(stdin) && !f.json
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	conv := &bot.Conversation{Lang: pinned}
-	prompt := func() {
-		if interactive {
-			fmt.Fprint(out, "> ")
-			out.Flush()
-		}
-	}
+	in, interactive := terminal(stdin)
+	interactive = interactive && !f.json
+	var src lineSource = newPipedLines(stdin)
 	if interactive {
-		fmt.Fprintln(out, "beianbot chat — ask in 中文 or English. /reset starts over, /quit (or Ctrl-D) ends.")
+		fmt.Fprintln(out, "beianbot chat — ask in 中文 or English. /reset starts over; /quit, Ctrl-D or Ctrl-C ends; ↑/↓ recall earlier questions.")
 		fmt.Fprintln(out)
+		out.Flush()
+		src = newTerminalLines(in, stdout, "> ", historyPath())
 	}
-	prompt()
-	err := eachLine(stdin, func(line string) bool {
+	conv := f.conversation()
+	return readAndAnswer(ctx, "chat", src, out, stderr, func(line string) (int, bool) {
 		switch strings.TrimSpace(line) {
 		case "/quit", "/exit":
-			return false
+			return 0, true
 		case "/reset":
-			conv = &bot.Conversation{Lang: pinned}
-			prompt()
-			return true
+			conv = f.conversation()
+			if !f.json {
+				fmt.Fprint(out, "(new conversation · 新对话)\n\n")
+				out.Flush()
+			}
+			return 0, false
+		case "":
+			if interactive {
+				return 0, false // an empty line: a new prompt, not a reply
+			}
 		}
-		printReply(out, e.Reply(ctx, conv, line), f)
-		out.Flush()
-		prompt()
-		return ctx.Err() == nil
+		return answer(ctx, e, conv, line, out, f)
 	})
-	if err != nil {
-		fmt.Fprintln(stderr, "beianbot chat: read standard input:", err)
-		return 1
-	}
-	return 0
 }
 
-func parseLangFlag(s string, stderr io.Writer) (lang.Lang, bool) {
+// readAndAnswer hands each line to handle until the input ends, handle says
+// stop, or a signal arrives; a signal ends the command at once.
+func readAndAnswer(ctx context.Context, name string, src lineSource, out *bufio.Writer, stderr io.Writer, handle func(string) (int, bool)) int {
+	ls := startLines(src)
+	defer ls.stop()
+	defer src.restore()
+	for {
+		line, err := ls.next(ctx)
+		switch {
+		case errors.Is(err, errInterrupted):
+			fmt.Fprintln(out)
+			return 130
+		case ctx.Err() != nil:
+			fmt.Fprintln(out)
+			return exitInterrupted(ctx)
+		case err == io.EOF:
+			return 0
+		case err != nil:
+			fmt.Fprintf(stderr, "beianbot %s: read standard input: %v\n", name, err)
+			return 1
+		}
+		if code, stop := handle(line); stop {
+			return code
+		}
+	}
+}
+
+// answer prints the reply to one message. A signal while the reply is
+// worked out (an LLM call can take seconds) cancels it: nothing is printed
+// and stop is true.
+func answer(ctx context.Context, e *bot.Engine, conv *bot.Conversation, q string, out *bufio.Writer, f commonFlags) (code int, stop bool) {
+	done := make(chan bot.Reply, 1)
+	go func() { done <- e.Reply(ctx, conv, q) }()
+	select {
+	case r := <-done:
+		if ctx.Err() == nil {
+			printReply(out, r, f)
+			out.Flush()
+			return 0, false
+		}
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(out)
+	out.Flush()
+	return exitInterrupted(ctx), true
+}
+
+// exitInterrupted is the exit code once ctx has ended: the signal's, or 130.
+func exitInterrupted(ctx context.Context) int {
+	if code, ok := interruptedCode(ctx); ok {
+		return code
+	}
+	return 130
+}
+
+func parseLangFlag(s string, stderr io.Writer) (l lang.Lang, traditional, ok bool) {
 	if s == "" {
-		return "", true
+		return "", false, true
 	}
-	l, ok := lang.Parse(s)
+	l, traditional, ok = lang.ParseTag(s)
 	if !ok {
-		fmt.Fprintf(stderr, "beianbot: --lang %q: use zh or en\n", s)
+		fmt.Fprintf(stderr, "beianbot: --lang %q: use zh, zh-hant (also zh-hk, zh-tw) or en\n", s)
 	}
-	return l, ok
+	return l, traditional, ok
 }
 
 func buildEngine(ctx context.Context, cfg config.Config, rephrase bool, stderr io.Writer) (*bot.Engine, int) {
@@ -131,41 +191,13 @@ func buildEngine(ctx context.Context, cfg config.Config, rephrase bool, stderr i
 	return e, 0
 }
 
-// eachLine calls fn for every line of r, each bounded to maxLineBytes,
-// until fn returns false or the input ends.
-func eachLine(r io.Reader, fn func(string) bool) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var line []byte
-	for {
-		chunk, isPrefix, err := br.ReadLine()
-		if len(line) < maxLineBytes {
-			line = append(line, chunk[:min(len(chunk), maxLineBytes-len(line))]...)
-		}
-		if err == io.EOF {
-			if len(line) > 0 {
-				fn(string(line))
-			}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !isPrefix {
-			if !fn(string(line)) {
-				return nil
-			}
-			line = line[:0]
-		}
-	}
-}
-
-func isTerminal(r io.Reader) bool {
+// terminal reports whether r is a terminal, and the file to drive it.
+func terminal(r io.Reader) (*os.File, bool) {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil, false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return f, true
 }
 
 // printReply writes one reply: a JSON object on one line, or readable text.
@@ -224,13 +256,13 @@ func printExplain(w io.Writer, r bot.Reply) {
 }
 
 func runMatrix(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("matrix", stderr)
+	fs := newFlagSet("matrix", "beianbot matrix [--json] [--lang zh|en]", stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array of the rows")
 	langFlag := fs.String("lang", "zh", "language of the table: zh or en")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout); done {
+		return code
 	}
-	l, ok := parseLangFlag(*langFlag, stderr)
+	l, _, ok := parseLangFlag(*langFlag, stderr)
 	if !ok {
 		return 2
 	}
@@ -334,8 +366,13 @@ func displayWidth(s string) int {
 }
 
 func runKB(cfg config.Config, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("kb", "beianbot kb lint [DIR]   (DIR: default knowledge_dir, else the embedded knowledge base)", stderr)
+	if code, done := parseFlags(fs, args, stdout); done {
+		return code
+	}
+	args = fs.Args()
 	if len(args) == 0 || args[0] != "lint" || len(args) > 2 {
-		fmt.Fprintln(stderr, "usage: beianbot kb lint [DIR]")
+		fs.Usage()
 		return 2
 	}
 	dir := cfg.KnowledgeDir

@@ -37,15 +37,15 @@ func (g gates) Set(v string) error {
 }
 
 func runEval(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("eval", stderr)
+	fs := newFlagSet("eval", "beianbot eval [--min 0.95] [--gate SET=MIN] [--cv K] [--json] [--all] FILE|DIR...", stderr)
 	minAcc := fs.Float64("min", 0.95, "fail (exit 1) when a set's accuracy is below this")
 	perSet := gates{}
 	fs.Var(perSet, "gate", "SET=MIN: a set's own minimum accuracy instead of --min (repeatable)")
 	folds := fs.Int("cv", 0, "also cross-validate over the knowledge base's examples with this many folds")
 	asJSON := fs.Bool("json", false, "print the summaries as JSON")
 	showAll := fs.Bool("all", false, "list every failure (default: the first 30 of each set)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout); done {
+		return code
 	}
 	if fs.NArg() == 0 && *folds == 0 {
 		fmt.Fprintln(stderr, "usage: beianbot eval [--min 0.95] [--gate SET=MIN] [--cv K] FILE|DIR...")

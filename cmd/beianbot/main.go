@@ -11,21 +11,23 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/knowledge"
+	"github.com/beianbot/beianbot/lang"
 )
 
 const usage = `beianbot — help with the SMS verification (短信核验) of ICP filing (备案)
 
 Usage:
-  beianbot ask   [--json] [--lang zh|en] [--explain] [--rephrase] [QUESTION...]
-                 answer each question on its own; with no QUESTION, one per line from standard input
-  beianbot chat  [--json] [--lang zh|en] [--explain] [--rephrase]
-                 one conversation: a prompt on a terminal, one turn per line when piped
+  beianbot ask   [--json] [--lang zh|zh-hant|en] [--explain] [--rephrase] [QUESTION...]
+                 answer each question on its own; with no QUESTION, one per line (a prompt on a terminal)
+  beianbot chat  [--json] [--lang zh|zh-hant|en] [--explain] [--rephrase]
+                 one conversation: a prompt with line editing and history on a terminal, one turn per line when piped
   beianbot matrix [--json] [--lang zh|en]
                  print who must verify for each filing type
   beianbot eval  [--min 0.95] [--gate SET=MIN] [--cv K] [--json] [--all] FILE|DIR...
@@ -41,12 +43,27 @@ Usage:
                  delete logged questions and finished threads older than the retention period
 
 Every command takes --config FILE; settings can also come from BEIANBOT_* environment variables.
+beianbot COMMAND --help (or beianbot help COMMAND) lists a command's flags and their defaults.
 `
 
+const (
+	askUsage  = "beianbot ask [--json] [--lang zh|zh-hant|en] [--explain] [--rephrase] [QUESTION...]"
+	chatUsage = "beianbot chat [--json] [--lang zh|zh-hant|en] [--explain] [--rephrase]"
+)
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The context ends with the signal as its cause, so that chat and ask
+	// exit with 130 after Ctrl-C (143 after SIGTERM) and serve stops cleanly.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for sig := range sigs {
+			cancel(signalCause{sig})
+		}
+	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
 }
 
@@ -54,6 +71,9 @@ func main() {
 // drive every command. 0 success, 1 a failed check (eval below --min, lint
 // errors), 2 bad usage or configuration.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "help" {
+		args = []string{args[1], "--help"}
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
@@ -67,11 +87,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "beianbot:", err)
 		return 2
 	}
-	cfg, err := config.Load(cfgPath, os.Getenv)
+	cfg, err := config.Load(cfgPath, os.Environ())
 	if err != nil {
-		fmt.Fprintln(stderr, "beianbot:", err)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(stderr, "beianbot:", line)
+		}
 		return 2
 	}
+	// From here on, nothing written to standard error carries a secret, and
+	// no log line a secret or a customer's number.
+	stderr = scrubWriter{stderr, cfg.Secrets()}
+	slog.SetDefault(newLogger(cfg, stderr)) // the store logs through the default
 	switch cmd {
 	case "ask":
 		return runAsk(ctx, cfg, rest, stdin, stdout, stderr)
@@ -158,30 +184,73 @@ func engineOptions(cfg config.Config, rephrase bool, logger *slog.Logger) (bot.O
 	return opts, nil
 }
 
-// newLogger logs to stderr at the configured level.
+// newLogger logs to stderr at the configured level, through privateHandler.
 func newLogger(cfg config.Config, stderr io.Writer) *slog.Logger {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(privateHandler{slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}), cfg.Secrets()})
 }
 
 // commonFlags are the flags ask and chat share.
 type commonFlags struct {
 	json, explain, rephrase bool
 	lang                    string
+	pinned                  lang.Lang // from lang
+	traditional             bool      // lang asked for Traditional characters
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.json, "json", false, "print one JSON object per reply")
 	fs.BoolVar(&c.explain, "explain", false, "show why: matched rows, index hits, the deciding rule")
 	fs.BoolVar(&c.rephrase, "rephrase", false, "let the configured LLM rephrase answers (llm.enabled must be true)")
-	fs.StringVar(&c.lang, "lang", "", "reply language: zh or en (default: the question's)")
+	fs.StringVar(&c.lang, "lang", "", "reply language: zh, zh-hant (Traditional; also zh-hk, zh-tw) or en (default: the question's)")
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+// newFlagSet is a command's flags, with --config listed (run takes it out
+// of the arguments before the command sees them) and a usage line.
+func newFlagSet(name, usageLine string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("beianbot "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.String("config", "", "settings file (YAML, see config.example.yaml); BEIANBOT_* variables override it")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s\n\nFlags:\n", usageLine)
+		fs.PrintDefaults()
+	}
 	return fs
+}
+
+// parseFlags parses args; done is true when the command is over: --help
+// (usage on standard output, exit 0) or a bad flag (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (code int, done bool) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return 0, true
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2, true
+	}
+	return 0, false
+}
+
+// floatFlag prints its default as a person would write it (0.45, not
+// 0.44999999999999996, for a default computed from the config).
+type floatFlag float64
+
+func (f *floatFlag) String() string { return strconv.FormatFloat(float64(*f), 'g', 10, 64) }
+
+func (f *floatFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return errors.New("not a number")
+	}
+	*f = floatFlag(v)
+	return nil
 }

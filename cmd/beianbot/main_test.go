@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/beianbot/beianbot/config"
+	"github.com/beianbot/beianbot/lang"
 )
 
 // runCLI runs the command as main would, with stdin, and returns exit code,
@@ -204,5 +210,101 @@ func TestKnowledgeDir(t *testing.T) {
 	code, _, errOut = runCLI(t, "", "ask", "hi")
 	if code != 2 || !strings.Contains(errOut, "deadline.yaml") || !strings.Contains(errOut, "colour") {
 		t.Errorf("broken knowledge_dir: exit %d: %s", code, errOut)
+	}
+}
+
+// Every command's --help exits 0, lists --config and prints defaults as
+// they are written in the config (0.3, not 0.30000000000000004).
+func TestEveryCommandHelp(t *testing.T) {
+	for _, cmd := range [][]string{{"ask"}, {"chat"}, {"matrix"}, {"eval"}, {"kb"}, {"kb", "lint"}, {"serve"}, {"report"}, {"purge"}} {
+		for _, help := range []string{"--help", "-h"} {
+			code, out, errOut := runCLI(t, "", append(cmd, help)...)
+			if code != 0 || !strings.Contains(out, "-config") || !strings.Contains(out, "Usage: beianbot "+cmd[0]) {
+				t.Errorf("%v %s: exit %d\n%s%s", cmd, help, code, out, errOut)
+			}
+		}
+	}
+	if code, out, _ := runCLI(t, "", "help", "report"); code != 0 || !strings.Contains(out, "(default 0.3)") || strings.Contains(out, "0.3000") {
+		t.Errorf("help report: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCLI(t, "", "purge", "--help"); code != 0 || !strings.Contains(out, `(default "30d")`) {
+		t.Errorf("purge --help: exit %d\n%s", code, out)
+	}
+	if code, _, _ := runCLI(t, "", "ask", "--frobnicate"); code != 2 {
+		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+}
+
+// An unknown BEIANBOT_ variable is an error naming it; with two unknown
+// keys in the file, each problem is on its own line.
+func TestUnknownVariableAndProblemLines(t *testing.T) {
+	t.Setenv("BEIANBOT_TELEGRAM_TOKN", "123:abc")
+	code, _, errOut := runCLI(t, "", "ask", "hi")
+	if code != 2 || !strings.Contains(errOut, "BEIANBOT_TELEGRAM_TOKN") || strings.Contains(errOut, "123:abc") {
+		t.Errorf("unknown variable: exit %d: %s", code, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("telegram:\n  colour: red\n  flavour: mint\n"), 0o644)
+	code, _, errOut = runCLI(t, "", "matrix", "--config", bad)
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if code != 2 || len(lines) != 3 {
+		t.Fatalf("exit %d, want 3 lines:\n%s", code, errOut)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "beianbot: ") {
+			t.Errorf("line %q lacks the program's name", l)
+		}
+	}
+	if !strings.Contains(lines[0], `line 2: unknown key "colour"`) || !strings.Contains(lines[1], `line 3: unknown key "flavour"`) || !strings.Contains(lines[2], "BEIANBOT_TELEGRAM_TOKN") {
+		t.Errorf("lines:\n%s", errOut)
+	}
+}
+
+// --lang zh-hant (zh-hk, zh-tw) answers in Traditional characters.
+func TestAskLangTraditional(t *testing.T) {
+	for _, tag := range []string{"zh-hant", "zh-hk", "zh-tw"} {
+		code, out, errOut := runCLI(t, "", "ask", "--json", "--lang", tag, "how do I verify")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tag, code, errOut)
+		}
+		r := decodeLines(t, out)[0]
+		if r.Lang != "zh" || !lang.IsTraditional(r.Answer) || !strings.Contains(out, `"traditional":true`) {
+			t.Errorf("%s: %+v", tag, r)
+		}
+	}
+	code, out, _ := runCLI(t, "", "ask", "--json", "--lang", "zh", "how do I verify")
+	if code != 0 || lang.IsTraditional(decodeLines(t, out)[0].Answer) {
+		t.Errorf("--lang zh answered in Traditional: %s", out)
+	}
+}
+
+// Log lines carry no customer number and no part of a secret, whatever a
+// library puts in them.
+func TestLogsArePrivate(t *testing.T) {
+	var buf bytes.Buffer
+	cfg := config.Default()
+	cfg.LLM.APIKey = "sk-test-7f3a9c1e5b2d4f60"
+	log := newLogger(cfg, &buf)
+	log.Warn("customer said 我的手机 139.1234.5678", "question", "身份证 1101 0119 9003 0712 3X",
+		"err", errors.New("401: Incorrect API key provided: sk-test-7f****4f60"), "chat", int64(4242424242),
+		slog.Group("g", "mail", "li.ming@example.com"))
+	out := buf.String()
+	for _, leak := range []string{"5678", "123X", "sk-test", "li.ming"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("log line leaks %q:\n%s", leak, out)
+		}
+	}
+	if !strings.Contains(out, "chat=4242424242") {
+		t.Errorf("numeric attributes must stay as they are:\n%s", out)
+	}
+}
+
+// An error echoing a secret never reaches standard error whole or in part.
+func TestStderrScrubsSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	w := scrubWriter{&buf, []string{"sk-test-7f3a9c1e5b2d4f60"}}
+	fmt.Fprintln(w, "beianbot: llm: server said: bad key sk-test-7f3a…")
+	if strings.Contains(buf.String(), "sk-test-7f") {
+		t.Errorf("stderr: %q", buf.String())
 	}
 }

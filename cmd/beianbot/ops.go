@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -19,24 +19,21 @@ import (
 // runReport prints what customers asked over a period, from the question
 // log in data_dir: `beianbot report [--since 7d] [--format text|csv|json]`.
 func runReport(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("report", "beianbot report [--since 7d] [--format text|csv|json] [--low-score N] [--similarity 0.5]", stderr)
 	since := fs.String("since", "7d", "period to report: a duration (7d, 36h, 2w) or a date (2025-03-01, Beijing time)")
 	format := fs.String("format", "text", "output format: text, csv or json")
 	minScore := cfg.Index.MinScore
 	if minScore == 0 {
 		minScore = bot.DefaultMinScore
 	}
-	lowScore := fs.Float64("low-score", 1.5*minScore,
-		"answers the index gave with a score below this count as low confidence (default: 1.5 × index.min_score)")
-	similarity := fs.Float64("similarity", support.DefaultSimilarity, "group questions this similar (0–1, character pairs in common)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: beianbot report [--since 7d] [--format text|csv|json] [--low-score N] [--similarity 0.5]")
-		fs.PrintDefaults()
+	low := floatFlag(math.Round(1.5*minScore*1000) / 1000) // 0.3, not 0.30000000000000004
+	fs.Var(&low, "low-score", "answers given with a confidence below this count as low confidence (1.5 × index.min_score)")
+	sim := floatFlag(support.DefaultSimilarity)
+	fs.Var(&sim, "similarity", "group questions this similar (0–1, character pairs in common)")
+	if code, done := parseFlags(fs, args, stdout); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
+	lowScore, similarity := (*float64)(&low), (*float64)(&sim)
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "beianbot report: unexpected argument %q\n", fs.Arg(0))
 		return 2
@@ -88,16 +85,11 @@ func runReport(ctx context.Context, cfg config.Config, args []string, stdout, st
 // question_log.retention_days): `beianbot purge [--older-than 30d]`.
 // Run it daily, e.g. from cron or a systemd timer.
 func runPurge(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("purge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("purge", "beianbot purge [--older-than 30d]", stderr)
 	olderThan := fs.String("older-than", strconv.Itoa(cfg.QuestionLog.RetentionDays)+"d",
-		"delete what is older than this (default: question_log.retention_days)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: beianbot purge [--older-than 30d]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+		"delete what is older than this (question_log.retention_days)")
+	if code, done := parseFlags(fs, args, stdout); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "beianbot purge: unexpected argument %q\n", fs.Arg(0))

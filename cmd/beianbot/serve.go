@@ -23,15 +23,11 @@ import (
 // stop, 2 for a configuration problem (token missing, malformed or
 // rejected), 1 when the bot fails while running.
 func runServe(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", stderr)
+	fs := newFlagSet("serve", "beianbot serve [--config FILE] [--mode polling|webhook] [--memory]", stderr)
 	mode := fs.String("mode", cfg.Telegram.Mode, "how updates arrive: polling or webhook (telegram.mode)")
 	memory := fs.Bool("memory", false, "keep chat state in memory only, instead of the database in data_dir")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: beianbot serve [--config FILE] [--mode polling|webhook] [--memory]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
