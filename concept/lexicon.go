@@ -188,6 +188,11 @@ func Parse(lexName string, lexData []byte, placesName string, placesData []byte)
 	// A phrase may carry several meanings only when one entry (a bundle)
 	// gives them; a word listed under two entries is reported.
 	add := func(field string, at int, word string, means []string) error {
+		// "to your" would be read as "to": a phrase that skipped words
+		// reduce to one word says less than it seems to.
+		if toks := Tokenize(lang.Normalize(word)); len(toks) == 1 && len(strings.Fields(word)) > 1 {
+			return &Error{lexName, lines.findAfter(at, word), field, fmt.Sprintf("%q is read as the one word %q (a, the, my, our, your… are skipped)", word, toks[0].Text)}
+		}
 		for _, t := range Tokenize(lang.Normalize(word)) {
 			if !t.Han && !isDigits(t.Text) {
 				l.vocab[t.Text] = true

@@ -215,8 +215,9 @@ func trailingQuestion(norm string, toks []Token) bool {
 }
 
 // correctTypos replaces a Latin word the lexicon does not know by the one
-// lexicon word it is one edit away from ("domian" → "domain"), for words of
-// five letters or more; shorter words have too many neighbours.
+// lexicon word it is one edit away from, keeping its first letter ("domian"
+// → "domain"), for words of five letters or more; shorter words have too
+// many neighbours.
 func (l *Lexicon) correctTypos(toks []Token) {
 	for i, t := range toks {
 		if t.Han || len(t.Text) < 5 || l.vocab[t.Text] || isDigits(t.Text) {
@@ -225,7 +226,9 @@ func (l *Lexicon) correctTypos(toks []Token) {
 		var found string
 		for _, n := range []int{len(t.Text) - 1, len(t.Text), len(t.Text) + 1} {
 			for _, w := range l.vocabByLen[n] {
-				if oneEdit(t.Text, w) {
+				// A typo seldom touches the first letter, and a real word one
+				// edit from a lexicon word often does ("design", "resign").
+				if w[0] == t.Text[0] && oneEdit(t.Text, w) {
 					if found != "" && found != w {
 						found = "-" // ambiguous: leave the word alone
 						break

@@ -50,6 +50,7 @@ type Slots struct {
 	Province  string   // "same", "changed" or "" when not said
 	Initiator string   // "provider" when the provider starts it
 	Both      bool     // "both", "都": more than one part changes
+	Relocated bool     // the entity moves: where to decides the row
 	Names     []string // the table's own names found ("变更主体", "仅接入变更")
 	names     []name
 }
@@ -74,6 +75,9 @@ func (s Slots) String() string {
 	}
 	if s.Both {
 		parts = append(parts, "both")
+	}
+	if s.Relocated {
+		parts = append(parts, "relocated")
 	}
 	add("named", s.Names)
 	if len(parts) == 0 {
@@ -171,15 +175,16 @@ func score(row Row, s Slots, requireAction bool) (float64, bool) {
 			sc += wMismatch
 		}
 	}
-	// When the words name the row, what else they describe counts for it
-	// but never against it.
+	// A row's name counts for it, but what else the words describe still
+	// counts too: "we rename the company and change the website" is more
+	// than the row named "Change website".
 	for _, o := range s.Targets {
 		switch {
 		case involves(o):
 			sc += wTarget
 		case slices.Contains(sig.accepts, o):
 			sc += wAccepted
-		case !named:
+		default:
 			sc += wMismatch
 		}
 	}
@@ -219,11 +224,14 @@ func subcaseScore(sc float64, sig signature, s Slots) (float64, bool) {
 			sc += wQualifier
 		}
 	}
-	if sig.province != "" && s.Province != "" {
+	switch {
+	case sig.province != "" && s.Province != "":
 		if sig.province != s.Province {
 			return 0, false
 		}
 		sc += wQualifier
+	case sig.province != "" && s.Relocated:
+		sc += wQualifier // a move makes the province the question
 	}
 	if sig.initiator != "" && s.Initiator == sig.initiator {
 		sc += wAccepted
@@ -259,12 +267,14 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		return func(m concept.Mention) bool { return slices.Contains(ids, m.ID) && !m.Negated }
 	}
 
-	// Moving a company to a place is about its province, and is a change of
-	// the entity, not a migration of the filing: "公司从北京搬到上海".
+	// Moving a company, or moving to a place, is about the entity's
+	// province and is a change of the entity, not a migration of the
+	// filing: "公司从北京搬到上海", "our company moved".
 	relocation := map[int]bool{} // index in ms of a move word that is a relocation
 	for i, m := range ms {
 		if m.ID == "migrate" && !m.Negated && slices.ContainsFunc(ms, func(o concept.Mention) bool {
-			return (o.ID == concept.Place || o.ID == "location") && near(m, o, 3)
+			return (o.ID == concept.Place || o.ID == "location") && near(m, o, 3) ||
+				(o.ID == "entity_holder" || o.ID == "entity") && o.To <= m.From && near(m, o, 1)
 		}) {
 			relocation[i] = true
 		}
@@ -357,11 +367,12 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 
 	// A move from another provider, or towards this one, is a transfer in.
 	transfer := slices.ContainsFunc(ms, is("other_provider"))
-	for i, m := range ms {
+	for _, m := range ms {
 		if m.ID == "to_here" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
-			return o.Clause == m.Clause && (o.ID == "migrate" || o.ID == "transfer_in") && !o.Negated && !relocation[i]
+			return o.Clause == m.Clause && !o.Negated &&
+				(o.ID == "migrate" || o.ID == "transfer_in" || o.ID == "change" && inClause(m.Clause, is("provider", "access")))
 		}) {
-			transfer = true
+			transfer = true // "moving to you", "switched our hosting to you"
 		}
 	}
 	for j, m := range ms {
@@ -402,6 +413,7 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 	}
 
 	s.Province = province(r, relocation)
+	s.Relocated = len(relocation) > 0
 	if s.Province == "" && slices.Contains(s.Targets, "entity") && len(relocation) == 0 &&
 		!slices.ContainsFunc(ms, func(m concept.Mention) bool { return m.ID == "location" || m.ID == concept.Place }) &&
 		(slices.ContainsFunc(ms, is("only", "rename")) || len(roleTargets) > 0) {

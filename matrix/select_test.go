@@ -353,8 +353,8 @@ func TestSlots(t *testing.T) {
 		{"主体变了网站没变", "action=change object=entity unchanged=website"},
 		{"公司的网站要变更", "action=change object=website"}, // the company owns the website
 		{"公司结业了", "action=cancel object=entity"},
-		{"换了法人", "action=change object=entity province=same"},         // a new legal representative moves nothing
-		{"公司从北京搬到上海", "action=change object=entity province=changed"}, // moving the company changes the entity
+		{"换了法人", "action=change object=entity province=same"},                   // a new legal representative moves nothing
+		{"公司从北京搬到上海", "action=change object=entity province=changed relocated"}, // moving the company changes the entity
 		{"还在杭州", "province=same"},
 		{"moving our site over from aliyun", "action=transfer_in object=website"},
 		{"问一下", "nothing about the filing"},
