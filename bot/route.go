@@ -328,23 +328,12 @@ func (e *Engine) scores(ctx context.Context, t turn) scores {
 	}
 	s := scores{hits: toHits(hits), classifier: own}
 	share := indexShare(hits)
-	total := 0.0
+	// What the model does not know of the message is evidence of nothing:
+	// confidence shrinks with the share of the message it has never seen
+	// (gibberish ends below any threshold), without favouring a topic.
+	c := math.Pow(pred.Coverage, coverageExp)
 	for i := range ranked {
-		p := (1-indexWeight)*ranked[i].Prob + indexWeight*share[ranked[i].Label]
-		// What the model does not know of the message is evidence of
-		// nothing: that share of the belief goes to "unknown".
-		c := math.Pow(pred.Coverage, coverageExp)
-		p *= c
-		if ranked[i].Label == TopicUnknown {
-			p += 1 - c
-		}
-		ranked[i].Prob = p
-		total += p
-	}
-	if total > 0 {
-		for i := range ranked {
-			ranked[i].Prob /= total
-		}
+		ranked[i].Prob = c * ((1-indexWeight)*ranked[i].Prob + indexWeight*share[ranked[i].Label])
 	}
 	slices.SortStableFunc(ranked, func(a, b classify.Score) int {
 		switch {

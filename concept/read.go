@@ -37,8 +37,14 @@ type Reading struct {
 }
 
 // negationWindow is how many tokens may stand between a negation word and the
-// concept it negates: "nothing about the site changes", "没有任何变更".
-const negationWindow = 3
+// concept it negates: "nothing about the site changes", "neither of us has
+// any SMS", "没有任何变更".
+const negationWindow = 4
+
+// verbReach is how far a verb may stand to take a negation over a nearer
+// word: "nothing about the site changes" negates the change, "不跨省，谁来
+// verify" the province.
+const verbReach = 2
 
 // Read reads normalised text (lang.Normalize).
 func (l *Lexicon) Read(norm string) Reading {
@@ -102,7 +108,7 @@ func (l *Lexicon) negate(r *Reading) {
 			if m.From < n.To || m.Kind == Negation || m.Kind == Other {
 				continue
 			}
-			if m.Kind == Action || l.concepts[m.ID].Negated != "" {
+			if (m.Kind == Action || l.concepts[m.ID].Negated != "") && m.From-n.To <= verbReach {
 				target = j
 				break
 			}

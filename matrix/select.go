@@ -280,13 +280,18 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}
 	}
 
-	// The actions said; "new" is an adjective beside another action ("换了一台新服务器").
+	// The actions said; "new" is an adjective beside another action ("换了一台
+	// 新服务器"), and "first" says "for the first time" unless what is first
+	// follows it ("first filing", "第一次做备案", not "do that first").
 	actionAt := map[int]bool{}
 	for i, m := range ms {
 		switch {
 		case m.Kind != concept.Action || m.Negated || relocation[i]:
 		case m.ID == "new" && inClause(m.Clause, func(o concept.Mention) bool {
 			return o.Kind == concept.Action && o.ID != "new" && !o.Negated
+		}):
+		case m.ID == "first" && !slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			return o.Kind == concept.Object && o.Clause == m.Clause && o.From >= m.From && o.From-m.To <= 2
 		}):
 		default:
 			actionAt[i] = true
@@ -303,7 +308,7 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}
 		for j, a := range ms {
 			switch {
-			case !actionAt[j]:
+			case !actionAt[j] || objectBetween(ms, m, a):
 			case a.ID == "change" && near(m, a, 2), a.ID == "new" && a.Clause == m.Clause && m.From >= a.To && m.From-a.To <= 1:
 				roleTargets[i] = obj
 			}
@@ -463,6 +468,13 @@ func (t *Table) NameSpans(r concept.Reading) [][2]int {
 		out = append(out, [2]int{r.Tokens[f.From].Start, r.Tokens[f.To-1].End})
 	}
 	return out
+}
+
+// objectBetween reports whether an object stands between mentions a and b:
+// in "change filing - principal" the change is the filing's, not the principal's.
+func objectBetween(ms []concept.Mention, a, b concept.Mention) bool {
+	lo, hi := min(a.To, b.To), max(a.From, b.From)
+	return slices.ContainsFunc(ms, func(o concept.Mention) bool { return o.Kind == concept.Object && o.From >= lo && o.To <= hi })
 }
 
 // near reports whether two mentions stand within n tokens of each other in one clause.
