@@ -281,8 +281,9 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 	}
 
 	// The actions said; "new" is an adjective beside another action ("换了一台
-	// 新服务器"), and "first" says "for the first time" unless what is first
-	// follows it ("first filing", "第一次做备案", not "do that first").
+	// 新服务器"), and so is "first" with nothing after it that is first
+	// ("change the number at the old provider first"), but not alone ("this
+	// one is our first").
 	actionAt := map[int]bool{}
 	for i, m := range ms {
 		switch {
@@ -290,8 +291,10 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		case m.ID == "new" && inClause(m.Clause, func(o concept.Mention) bool {
 			return o.Kind == concept.Action && o.ID != "new" && !o.Negated
 		}):
-		case m.ID == "first" && !slices.ContainsFunc(ms, func(o concept.Mention) bool {
+		case m.ID == "first" && m.Base == "first" && !slices.ContainsFunc(ms, func(o concept.Mention) bool {
 			return o.Kind == concept.Object && o.Clause == m.Clause && o.From >= m.From && o.From-m.To <= 2
+		}) && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			return o.Kind == concept.Action && o.ID != "first" && !o.Negated
 		}):
 		default:
 			actionAt[i] = true
