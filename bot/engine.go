@@ -304,8 +304,8 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 		return conv.Lang, conv.Lang == lang.ZH && conv.Traditional
 	}
 	traditional := t.traditional
-	quoted := withoutQuotes(t.norm, e.messages)
-	rest := withoutTerms(quoted, t.reading, e.table.NameSpans(t.reading))
+	quoted := blank(withoutQuotes(t.norm, e.messages), e.table.NameSpans(t.reading))
+	rest := withoutTerms(quoted, t.reading)
 	han, words := lang.Counts(rest)
 	if han+words > 0 {
 		l, _ := lang.Detect(rest)
@@ -316,7 +316,7 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 	// Chinese counting as one word ("变更网站 sms?" and "got 找不到记录
 	// error" are English, "sms 收不到" Chinese); else keep the language the
 	// conversation was in.
-	for _, text := range []string{withoutTerms(quoted, concept.Reading{Text: t.norm}, e.table.NameSpans(t.reading)), t.norm} {
+	for _, text := range []string{quoted, t.norm} {
 		han, words = lang.Counts(text)
 		if han+words == 0 {
 			continue
@@ -335,25 +335,27 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 	return lang.ZH, false
 }
 
-// withoutTerms blanks the words of the subject in norm (the table's names,
-// and what the reading found as actions, objects, roles, qualifiers or
-// terms, in either script), keeping question words and everything else.
-func withoutTerms(norm string, r concept.Reading, names [][2]int) string {
-	if len(r.Text) != len(norm) {
-		return norm
-	}
-	b := []byte(norm)
-	for _, n := range names {
-		for i := n[0]; i < n[1]; i++ {
-			b[i] = ' ' // "不涉及变更省份" is a name, negation and all
-		}
-	}
+// withoutTerms blanks the words of the subject in norm (what the reading
+// found as actions, objects, roles, qualifiers or terms, in either script),
+// keeping question words and everything else. norm has the reading's byte
+// offsets (blanking keeps them).
+func withoutTerms(norm string, r concept.Reading) string {
+	var spans [][2]int
 	for _, m := range r.Mentions {
 		switch m.Kind {
 		case concept.Cue, concept.Negation, concept.Other:
 			continue
 		}
-		for i := m.Start; i < m.End; i++ {
+		spans = append(spans, [2]int{m.Start, m.End})
+	}
+	return blank(norm, spans)
+}
+
+// blank replaces the bytes of each span with spaces.
+func blank(s string, spans [][2]int) string {
+	b := []byte(s)
+	for _, sp := range spans {
+		for i := sp[0]; i < sp[1] && i < len(b); i++ {
 			b[i] = ' '
 		}
 	}

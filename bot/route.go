@@ -67,7 +67,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 		}
 	}
 
-	topic, _, ok, why := e.decide(scores)
+	topic, ok, why := e.decide(scores)
 	explain.Rule = why
 	switch {
 	case in.who && in.verify && !in.phones && (!ok || topic == TopicWhoVerifies):
@@ -189,7 +189,7 @@ func (e *Engine) fromTable(t turn, m matrix.Match, s scores, in intent, explain 
 			return r, true
 		}
 	}
-	top, _ := s.bestExcept("")
+	top := s.ranked[0].Label
 	switch {
 	case in.who:
 	case !in.verify:
@@ -366,22 +366,22 @@ func indexShare(hits []index.Hit) map[string]float64 {
 
 // decide trusts the best topic when its confidence is high enough and it
 // leads the runner-up clearly.
-func (e *Engine) decide(s scores) (topic string, conf float64, ok bool, rule string) {
+func (e *Engine) decide(s scores) (topic string, ok bool, rule string) {
 	if len(s.ranked) == 0 {
-		return "", 0, false, "no topic scored"
+		return "", false, "no topic scored"
 	}
 	top := s.ranked[0]
 	if top.Prob < e.minScore {
-		return top.Label, top.Prob, false, fmt.Sprintf("best topic %s at %.2f, below %.2f", top.Label, top.Prob, e.minScore)
+		return top.Label, false, fmt.Sprintf("best topic %s at %.2f, below %.2f", top.Label, top.Prob, e.minScore)
 	}
 	if len(s.ranked) > 1 {
 		margin := (top.Prob - s.ranked[1].Prob) / top.Prob
 		if margin < e.minMargin {
-			return top.Label, top.Prob, false, fmt.Sprintf("%s %.2f and %s %.2f too close (margin %.2f < %.2f)",
+			return top.Label, false, fmt.Sprintf("%s %.2f and %s %.2f too close (margin %.2f < %.2f)",
 				top.Label, top.Prob, s.ranked[1].Label, s.ranked[1].Prob, margin, e.minMargin)
 		}
 	}
-	return top.Label, top.Prob, true, fmt.Sprintf("topic %s at %.2f", top.Label, top.Prob)
+	return top.Label, true, fmt.Sprintf("topic %s at %.2f", top.Label, top.Prob)
 }
 
 // resolvePending treats the message as an answer to the pending ask-back when
