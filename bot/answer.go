@@ -237,7 +237,15 @@ func (e *Engine) finish(ctx context.Context, conv *Conversation, t turn, r Reply
 		conv.Suggested = append(conv.Suggested, s.Topic)
 	}
 	if r.Matrix != nil {
-		conv.Filing = r.Matrix.Cases
+		// The business named, and the customer's own words for the rest:
+		// "变更备案 entity only".
+		var names []string
+		for _, c := range r.Matrix.Cases {
+			if !slices.Contains(names, c.Business) {
+				names = append(names, c.Business)
+			}
+		}
+		conv.Filing, conv.FilingText = r.Matrix.Cases, strings.Join(names, " ")+"\n"+t.norm
 	}
 	conv.LastTopic, conv.LastLang, conv.LastTraditional = r.Topic, r.Lang, r.Traditional
 	return r

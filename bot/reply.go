@@ -92,6 +92,9 @@ type Conversation struct {
 	// Filing is the filing type the conversation last settled on (the rows of
 	// the last table answer), so that "still no SMS" can be read against it.
 	Filing []Case `json:"filing,omitempty"`
+	// FilingText is what the customer said of that filing type (normalised),
+	// so that "and the website info as well?" can add to it.
+	FilingText string `json:"filing_text,omitempty"`
 	// LastTopic, LastLang and LastTraditional describe the previous reply, so
 	// that a message with no words of its own ("2", "?") keeps its language.
 	LastTopic       string    `json:"last_topic,omitempty"`

@@ -40,6 +40,15 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	}
 
 	match := e.table.Select(t.reading)
+	// "And if we change the website info as well?": a follow-up that adds to
+	// the filing type just settled is read together with what settled it.
+	if conv.FilingText != "" && len(match.Slots.Targets) > 0 && t.reading.Has("also") {
+		combined := e.table.Select(e.lex.Read(conv.FilingText + "\n" + t.norm))
+		if len(combined.Rows) > 0 {
+			combined.Rule = "added to the filing type of the conversation: " + combined.Rule
+			match = combined
+		}
+	}
 	scores := e.scores(ctx, t)
 	explain := &Explain{Slots: match.Slots.String(), Matrix: match.Rule, Scores: scores.top(3), Classifier: scores.classifier, Hits: scores.hits}
 	in := readIntent(t.reading)
@@ -191,7 +200,8 @@ func (e *Engine) fromTable(t turn, m matrix.Match, s scores, in intent, explain 
 	}
 	top := s.ranked[0].Label
 	switch {
-	case in.who:
+	case in.who || len(m.Slots.Names) > 0 && !in.open:
+		// Who verifies, or a question about one of the table's own rows by name.
 	case !in.verify:
 		// Nothing about verifying or the SMS: the table answers a bare
 		// filing type ("新增接入呢？"), or what the classifier hears as a

@@ -58,8 +58,12 @@ type Lexicon struct {
 	negative map[string]bool
 }
 
-// compound is two concepts side by side that mean a third.
-type compound struct{ first, then, means string }
+// compound is two concepts side by side (at most within words apart) that
+// mean a third.
+type compound struct {
+	first, then, means string
+	within             int
+}
 
 // entry is what one phrase of the lexicon means: a concept, or a place.
 type entry struct {
@@ -126,9 +130,10 @@ type lexiconDoc struct {
 		EN    []string `yaml:"en"`
 	} `yaml:"bundles"`
 	Compounds []struct {
-		First string `yaml:"first"`
-		Then  string `yaml:"then"`
-		Means string `yaml:"means"`
+		First  string `yaml:"first"`
+		Then   string `yaml:"then"`
+		Means  string `yaml:"means"`
+		Within int    `yaml:"within"`
 	} `yaml:"compounds"`
 }
 
@@ -244,7 +249,11 @@ func Parse(lexName string, lexData []byte, placesName string, placesData []byte)
 				errs = append(errs, &Error{lexName, lines.findAfter(lines.find("compounds:"), id), fmt.Sprintf("compounds[%d]", i), fmt.Sprintf("unknown concept %q", id)})
 			}
 		}
-		l.compounds = append(l.compounds, compound{c.First, c.Then, c.Means})
+		within := c.Within
+		if within == 0 {
+			within = 1
+		}
+		l.compounds = append(l.compounds, compound{c.First, c.Then, c.Means, within})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ func TestNegation(t *testing.T) {
 		{"没有收到", []string{"not_received"}}, // listed whole
 		{"网站没有修改", []string{"website", "negation", "unchanged"}},
 		{"nothing about the site changes", []string{"negation", "website", "unchanged"}},
-		{"不涉及变更省份", []string{"negation", "unchanged", "unchanged", "location"}},
+		{"不涉及变更省份", []string{"negation", "unchanged", "unchanged", "province"}},
 		{"收到短信，没有问题", []string{"receive", "sms", "negation", "normal"}}, // the comma ends the clause
 		{"got nothing", []string{"not_received", "negation"}},
 		{"收到没有", []string{"receive", "negation"}}, // a question in Chinese, not a negation

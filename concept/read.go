@@ -173,14 +173,18 @@ func (l *Lexicon) compound(r *Reading) {
 	var add []Mention
 	for i, a := range r.Mentions {
 		for _, b := range r.Mentions[i+1:] {
-			if b.Clause != a.Clause || b.From-a.To > 1 {
+			if b.Clause != a.Clause {
 				break
 			}
 			if b.From < a.To {
 				continue
 			}
 			for _, c := range l.compounds {
-				if c.first == a.ID && c.then == b.ID && !a.Negated && !b.Negated {
+				// A negation as the first part takes the second whatever it
+				// did to it ("never had a beian": the filing it negated).
+				ok := c.first == a.ID && (c.then == b.ID || c.then == b.Base && a.Kind == Negation) && b.From-a.To <= c.within &&
+					(a.Kind == Negation || !a.Negated && !b.Negated)
+				if ok {
 					add = append(add, Mention{ID: c.means, Kind: l.concepts[c.means].Kind, Start: a.Start, End: b.End, From: a.From, To: b.To, Clause: a.Clause, Base: c.means})
 				}
 			}

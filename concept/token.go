@@ -33,7 +33,7 @@ var skipWords = map[string]bool{"a": true, "an": true, "the": true, "my": true, 
 
 // clauseMarks end a clause; questionMarks end a question.
 const (
-	clauseMarks   = ",，;；:：。!！?？\n…()（）[]【】「」『』\"“”<>《》|/"
+	clauseMarks   = ",，;；:：。!！?？\n…「」『』\"“”<>《》|/"
 	questionMarks = "?？"
 )
 

@@ -47,6 +47,7 @@ type Slots struct {
 	Targets   []string // the objects it is done to
 	Mentioned []string // objects named in passing ("we have three websites")
 	Unchanged []string // objects the words say stay as they are
+	Maybe     []string // objects that may or may not change ("maybe the website too", "A or B")
 	Province  string   // "same", "changed" or "" when not said
 	Initiator string   // "provider" when the provider starts it
 	Both      bool     // "both", "都": more than one part changes
@@ -67,6 +68,7 @@ func (s Slots) String() string {
 	add("object", s.Targets)
 	add("mentioned", s.Mentioned)
 	add("unchanged", s.Unchanged)
+	add("maybe", s.Maybe)
 	if s.Province != "" {
 		parts = append(parts, "province="+s.Province)
 	}
@@ -196,7 +198,7 @@ func score(row Row, s Slots, requireAction bool) (float64, bool) {
 		}
 	}
 	for _, o := range sig.objects {
-		if !named && !slices.Contains(s.Targets, o) && !slices.Contains(s.Mentioned, o) {
+		if !named && !slices.Contains(s.Targets, o) && !slices.Contains(s.Mentioned, o) && !slices.Contains(s.Maybe, o) {
 			sc += wMissing
 		}
 	}
@@ -215,7 +217,9 @@ func subcaseScore(sc float64, sig signature, s Slots) (float64, bool) {
 		}
 		if saysParts {
 			for _, o := range sig.parts {
-				if !said(o) {
+				// A part that maybe changes counts neither way: the rows
+				// with and without it stay level, and the bot asks.
+				if !said(o) && !slices.Contains(s.Maybe, o) {
 					sc += wMissing
 				}
 			}
@@ -248,7 +252,9 @@ func hasAny(a, b []string) bool {
 	return false
 }
 
-// readSlots reads the slots from a message's concepts.
+// readSlots reads the slots from a message's concepts, in steps: where the
+// entity moves, which actions are said, which objects they are done to (and
+// which stay as they are, or only may change), then the province.
 func (t *Table) readSlots(r concept.Reading) Slots {
 	var s Slots
 	s.names = t.namesIn(r)
@@ -266,28 +272,37 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 	is := func(ids ...string) func(concept.Mention) bool {
 		return func(m concept.Mention) bool { return slices.Contains(ids, m.ID) && !m.Negated }
 	}
+	addTo := func(list *[]string, o string) {
+		if !slices.Contains(*list, o) {
+			*list = append(*list, o)
+		}
+	}
 
-	// Moving a company, or moving to a place, is about the entity's
-	// province and is a change of the entity, not a migration of the
-	// filing: "公司从北京搬到上海", "our company moved".
-	relocation := map[int]bool{} // index in ms of a move word that is a relocation
+	// Moving a company, moving to a place, or a new address is about where
+	// the entity is: a change of the entity, not a migration of the filing.
+	// "公司从北京搬到上海", "our company moved", "地址要变".
+	relocation := map[int]bool{} // index in ms of a move or change word about where the entity is
 	for i, m := range ms {
-		if m.ID == "migrate" && !m.Negated && slices.ContainsFunc(ms, func(o concept.Mention) bool {
-			return (o.ID == concept.Place || o.ID == "location") && near(m, o, 3) ||
-				(o.ID == "entity_holder" || o.ID == "entity") && o.To <= m.From && near(m, o, 1)
+		if m.Negated || m.ID != "migrate" && m.ID != "change" {
+			continue
+		}
+		if slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			where := o.ID == concept.Place || o.ID == "location" || o.ID == "province"
+			company := m.ID == "migrate" && (o.ID == "entity_holder" || o.ID == "entity") && o.To <= m.From
+			return where && near(m, o, 3) || company && near(m, o, 1)
 		}) {
 			relocation[i] = true
 		}
 	}
 
-	// The actions said; "new" is an adjective beside another action ("换了一台
-	// 新服务器"), and so is "first" with nothing after it that is first
+	// The actions: "new" is an adjective beside another action ("换了一台新
+	// 服务器"), and so is "first" with nothing after it that is first
 	// ("change the number at the old provider first"), but not alone ("this
 	// one is our first").
 	actionAt := map[int]bool{}
 	for i, m := range ms {
 		switch {
-		case m.Kind != concept.Action || m.Negated || relocation[i]:
+		case m.Kind != concept.Action || m.Negated || relocation[i] && m.ID == "migrate":
 		case m.ID == "new" && inClause(m.Clause, func(o concept.Mention) bool {
 			return o.Kind == concept.Action && o.ID != "new" && !o.Negated
 		}):
@@ -301,8 +316,14 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}
 	}
 
-	// Persons changed beside a change word ("换了法人", "new CEO") stand for
-	// the part they belong to.
+	// A person of the filing changed ("换了法人", "new CEO", "网站负责人的手机
+	// 号换了", "主体负责人和网站负责人都换了人") stands for the part they belong
+	// to. A change word must stand right beside the person (or after "的 …");
+	// one who left counts anywhere in the clause, unless something other than
+	// a change is done ("网站负责人离职了" beside "注销" is a side note).
+	otherAction := slices.ContainsFunc(ms, func(a concept.Mention) bool {
+		return a.Kind == concept.Action && !a.Negated && a.ID != "change" && a.ID != "new"
+	})
 	roleTargets := map[int]string{}
 	for i, m := range ms {
 		obj := map[string]string{"principal_person": "entity", "website_person": "website"}[m.ID]
@@ -310,22 +331,41 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 			continue
 		}
 		for j, a := range ms {
+			if a.Clause != m.Clause || objectBetween(ms, m, a) {
+				continue
+			}
+			owned := m.To < len(r.Tokens) && possessive[r.Tokens[m.To].Text] && a.From > m.To && a.From-m.To <= 5
 			switch {
-			case !actionAt[j] || objectBetween(ms, m, a):
-			case a.ID == "change" && near(m, a, 2), a.ID == "new" && a.Clause == m.Clause && m.From >= a.To && m.From-a.To <= 1:
+			case actionAt[j] && a.ID == "change" && (near(m, a, 2) || owned),
+				a.ID == "new" && !a.Negated && (m.From >= a.To && m.From-a.To <= 1 || a.From >= m.To && a.From-m.To <= 2),
+				a.ID == "person_left" && !a.Negated && !otherAction:
+				roleTargets[i] = obj
+			}
+		}
+	}
+
+	// Persons joined by "and" share what is said of them: "both the legal
+	// rep's phone and the website owner's phone changed".
+	for i, m := range ms {
+		obj := map[string]string{"principal_person": "entity", "website_person": "website"}[m.ID]
+		if obj == "" || roleTargets[i] != "" {
+			continue
+		}
+		for j, p := range ms {
+			if roleTargets[j] == "" || p.Clause != m.Clause {
+				continue
+			}
+			lo, hi := min(m.To, p.To), max(m.From, p.From)
+			if slices.ContainsFunc(ms, func(a concept.Mention) bool { return a.ID == "and" && a.From >= lo && a.To <= hi }) {
 				roleTargets[i] = obj
 			}
 		}
 	}
 
 	// Each object takes the status of the nearest action or "unchanged"
-	// word in its clause ("主体变了网站没变" changes the entity only); an object
-	// in a clause that says "only" is what the words are about.
-	addTo := func(list *[]string, o string) {
-		if !slices.Contains(*list, o) {
-			*list = append(*list, o)
-		}
-	}
+	// word in its clause ("主体变了网站没变" changes the entity only). In a
+	// clause that says "only" it is what the words are about; in one that
+	// says "maybe" or "A or B", it only may be.
 	for i, m := range ms {
 		obj := roleTargets[i]
 		if obj == "" && m.Kind == concept.Object && !m.Negated {
@@ -336,10 +376,13 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}
 		if obj == "entity_holder" {
 			// "our company's website", "公司的网站": a company right before
-			// another object owns it.
+			// another object owns it; "公司要调整一些信息": a company that
+			// wants something done is who does it.
 			if slices.ContainsFunc(ms, func(o concept.Mention) bool {
-				return o.Clause == m.Clause && o.Kind == concept.Object && o.ID != "entity_holder" && o.From >= m.To &&
+				owns := o.Kind == concept.Object && o.ID != "entity_holder" &&
 					(o.From == m.To || o.From == m.To+1 && possessive[r.Tokens[m.To].Text])
+				wants := o.ID == "modal" && o.From == m.To
+				return o.Clause == m.Clause && o.From >= m.To && (owns || wants)
 			}) {
 				continue
 			}
@@ -350,91 +393,129 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}) {
 			obj = "entity" // "the entire ICP record", "整个备案": all of the entity's filing
 		}
-		switch status(ms, i, actionAt) {
-		case "target":
+		switch st := status(ms, i, actionAt); {
+		case roleTargets[i] != "":
+			addTo(&s.Targets, obj) // the person changed: their part does
+		case uncertain(ms, m):
+			addTo(&s.Maybe, obj)
+		case st == "target", st == "" && inClause(m.Clause, is("only")):
 			addTo(&s.Targets, obj)
-		case "unchanged":
+		case st == "unchanged":
 			addTo(&s.Unchanged, obj)
 		default:
-			if inClause(m.Clause, is("only")) {
-				addTo(&s.Targets, obj)
-			} else {
-				addTo(&s.Mentioned, obj)
-			}
+			addTo(&s.Mentioned, obj)
 		}
 	}
+	// What the words say changes is not also unchanged ("法人换了，其他信息不变").
+	s.Unchanged = slices.DeleteFunc(s.Unchanged, func(o string) bool { return slices.Contains(s.Targets, o) })
 	s.Mentioned = slices.DeleteFunc(s.Mentioned, func(o string) bool {
-		return slices.Contains(s.Targets, o) || slices.Contains(s.Unchanged, o)
+		return slices.Contains(s.Targets, o) || slices.Contains(s.Unchanged, o) || slices.Contains(s.Maybe, o)
 	})
-	// "The site stays the same, only the company name": saying what does
-	// not change, beside something else, says that the something else does.
-	impliedChange := false
-	if len(s.Unchanged) > 0 && len(s.Mentioned) > 0 && len(actionAt) == 0 {
-		s.Targets, s.Mentioned, impliedChange = s.Mentioned, nil, true
+	s.Maybe = slices.DeleteFunc(s.Maybe, func(o string) bool { return slices.Contains(s.Targets, o) })
+	// "One of our three websites, cancel it": what is one of several is the
+	// countable object named before.
+	if slices.ContainsFunc(ms, is("one_of")) && slices.Contains(s.Mentioned, "website") {
+		addTo(&s.Targets, "website")
+		s.Mentioned = slices.DeleteFunc(s.Mentioned, func(o string) bool { return o == "website" })
 	}
 
-	// A move from another provider, or towards this one, is a transfer in.
-	transfer := slices.ContainsFunc(ms, is("other_provider"))
-	for _, m := range ms {
-		if m.ID == "to_here" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
-			return o.Clause == m.Clause && !o.Negated &&
-				(o.ID == "migrate" || o.ID == "transfer_in" || o.ID == "change" && inClause(m.Clause, is("provider", "access")))
-		}) {
-			transfer = true // "moving to you", "switched our hosting to you"
-		}
-	}
+	// The actions said, with "new" read by what is new.
 	for j, m := range ms {
 		if !actionAt[j] {
 			continue
 		}
 		a := m.ID
 		switch {
-		case a == "new" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+		case a == "new" && (len(roleTargets) > 0 || slices.ContainsFunc(ms, func(o concept.Mention) bool {
 			return o.Kind == concept.Role && o.Clause == m.Clause && o.From >= m.To && o.From-m.To <= 1
-		}):
-			a = "change" // "new CEO", "新的法人"
+		})):
+			a = "change" // "new CEO", "新负责人", "a new phone number for the website owner"
 		case a == "new" && (slices.Contains(s.Targets, "website") || slices.Contains(s.Targets, "access") || slices.Contains(s.Targets, "domain")):
 			a = "add"
 		case a == "new":
 			a = "first"
-		case transfer && (a == "migrate" || a == "change" || a == "add"):
-			a = "transfer_in"
 		}
 		addTo(&s.Actions, a)
 	}
 	switch {
-	case impliedChange:
+	case len(s.Actions) == 0 && len(roleTargets) > 0:
+		addTo(&s.Actions, "change") // "网站负责人离职了"
+	case len(s.Actions) == 0 && len(s.Unchanged) > 0 && len(s.Mentioned) > 0:
+		// "The site stays the same, only the company name": saying what
+		// does not change, beside something else, says that the something
+		// else does.
+		s.Targets, s.Mentioned = s.Mentioned, nil
 		addTo(&s.Actions, "change")
-	case len(s.Actions) == 0 && transfer && (slices.Contains(s.Targets, "access") || slices.Contains(s.Mentioned, "access") || slices.Contains(s.Mentioned, "website")):
-		addTo(&s.Actions, "transfer_in") // "already filed with aliyun, now hosting with you"
 	}
 	if len(relocation) > 0 {
 		addTo(&s.Actions, "change")
 		addTo(&s.Targets, "entity")
 		s.Mentioned = slices.DeleteFunc(s.Mentioned, func(o string) bool { return o == "entity" })
+		s.Relocated = true
 	}
-	if len(s.Actions) > 1 && slices.Contains(s.Actions, "transfer_in") {
-		s.Actions = slices.DeleteFunc(s.Actions, func(a string) bool { return a == "migrate" })
+
+	// A move from another provider, or towards this one, is a transfer in:
+	// "moving our filing over from another cloud", "网站换到青云".
+	transfer := slices.ContainsFunc(ms, is("other_provider"))
+	for i, m := range ms {
+		if m.ID == "to_here" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			return o.Clause == m.Clause && !o.Negated && !relocation[i] && (o.ID == "migrate" || o.ID == "transfer_in" || o.ID == "change")
+		}) {
+			transfer = true
+		}
 	}
-	for _, list := range []*[]string{&s.Actions, &s.Targets, &s.Mentioned, &s.Unchanged} {
+	if transfer {
+		moved := false
+		for _, a := range []string{"migrate", "change", "add"} {
+			if slices.Contains(s.Actions, a) && !(a == "change" && s.Relocated) {
+				moved = true
+			}
+		}
+		switch {
+		case moved:
+			s.Actions = slices.DeleteFunc(s.Actions, func(a string) bool { return a == "migrate" || a == "change" || a == "add" })
+			addTo(&s.Actions, "transfer_in")
+		case len(s.Actions) == 0 && (slices.Contains(s.Targets, "access") || slices.Contains(s.Mentioned, "access") || slices.Contains(s.Mentioned, "website")):
+			addTo(&s.Actions, "transfer_in") // "already filed with aliyun, now hosting with you"
+		}
+	}
+	for _, list := range []*[]string{&s.Actions, &s.Targets, &s.Mentioned, &s.Unchanged, &s.Maybe} {
 		sort.Strings(*list)
 	}
 
 	s.Province = province(r, relocation)
-	s.Relocated = len(relocation) > 0
-	if s.Province == "" && slices.Contains(s.Targets, "entity") && len(relocation) == 0 &&
-		!slices.ContainsFunc(ms, func(m concept.Mention) bool { return m.ID == "location" || m.ID == concept.Place }) &&
+	if s.Province == "" && slices.Contains(s.Targets, "entity") && !s.Relocated &&
+		!slices.ContainsFunc(ms, func(m concept.Mention) bool {
+			return m.ID == "location" || m.ID == "province" || m.ID == concept.Place
+		}) &&
 		(slices.ContainsFunc(ms, is("only", "rename")) || len(roleTargets) > 0) {
 		// A new name or legal representative, or "only" this, moves nothing:
 		// the province stays.
 		s.Province = "same"
+	}
+	objects := 0
+	for _, m := range ms {
+		if m.Kind == concept.Object {
+			objects++
+		}
 	}
 	for _, m := range ms {
 		switch {
 		case m.ID == "provider_initiated" && !m.Negated:
 			s.Initiator = "provider"
 		case m.ID == "both" && !m.Negated:
-			s.Both = true
+			// "both" of the parts: said of two objects, or alone (a reply
+			// to "which parts change?"), not of two persons.
+			inObjects := 0
+			for _, o := range ms {
+				if o.Clause == m.Clause && o.Kind == concept.Object {
+					inObjects++
+				}
+			}
+			roles := slices.ContainsFunc(ms, func(o concept.Mention) bool { return o.Kind == concept.Role })
+			if inObjects >= 2 || objects == 0 && (!roles || len(roleTargets) >= 2) {
+				s.Both = true
+			}
 		}
 	}
 	return s
@@ -471,6 +552,32 @@ func (t *Table) NameSpans(r concept.Reading) [][2]int {
 		out = append(out, [2]int{r.Tokens[f.From].Start, r.Tokens[f.To-1].End})
 	}
 	return out
+}
+
+// uncertain reports whether an object may or may not be meant: "maybe"
+// shortly before it, or "A or B" with it on one side ("加网站还是加接入").
+func uncertain(ms []concept.Mention, m concept.Mention) bool {
+	for _, o := range ms {
+		if o.Clause != m.Clause || o.Negated {
+			continue
+		}
+		switch {
+		case o.ID == "maybe" && m.From >= o.To && m.From-o.To <= 3:
+			return true
+		case o.ID == "alternative":
+			// the alternative stands between this object and another
+			if slices.ContainsFunc(ms, func(p concept.Mention) bool {
+				if p.Kind != concept.Object || p.Clause != m.Clause || p.From == m.From {
+					return false
+				}
+				lo, hi := min(m.From, p.From), max(m.From, p.From)
+				return o.From > lo && o.From < hi
+			}) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // objectBetween reports whether an object stands between mentions a and b:
@@ -516,22 +623,23 @@ func status(ms []concept.Mention, i int, actionAt map[int]bool) string {
 }
 
 // province reads whether the words say the entity's province changes.
-// Strong signs of a change are two different provinces named, or a location
-// with "another"/"cross" ("迁到外省", "another province"); a location beside
-// a change or move word ("changing province") is a weaker one. Signs that it
-// stays are a location with "same", "unchanged" or a negated change ("省份不变",
-// "还在杭州", "不涉及变更省份"); they outweigh the weak sign, whose change word
-// they negate.
+// Strong signs of a change are two provinces named, or the province with
+// "another" or "cross" ("迁到外省", "another province"); the province with a
+// change or move word ("changing province") is a weaker one. Signs that it
+// stays are a place or location with "same", "still" or "unchanged" ("省份不
+// 变", "还在杭州", "同一个区"), a negated change of it, or two places of one
+// province; they outweigh the weak sign. A new address or another city alone
+// says nothing of the province.
 func province(r concept.Reading, relocation map[int]bool) string {
 	provinces := map[string]bool{}
 	places := 0
 	var same, strong, weak bool
-	for i, m := range r.Mentions {
+	for _, m := range r.Mentions {
 		if m.ID == concept.Place {
 			provinces[m.Province] = true
 			places++
 		}
-		if m.ID != "location" && m.ID != concept.Place && !relocation[i] {
+		if m.ID != "location" && m.ID != "province" && m.ID != concept.Place {
 			continue
 		}
 		for _, o := range r.Mentions {
@@ -542,9 +650,9 @@ func province(r concept.Reading, relocation map[int]bool) string {
 			case o.ID == "samewhere" && !o.Negated, o.ID == "unchanged", o.ID == "different" && o.Negated,
 				(o.ID == "change" || o.ID == "migrate") && o.Negated:
 				same = true
-			case o.ID == "different":
+			case o.ID == "different" && m.ID == "province":
 				strong = true
-			case (o.ID == "change" || o.ID == "migrate") && m.ID == "location":
+			case (o.ID == "change" || o.ID == "migrate") && m.ID == "province":
 				weak = true
 			}
 		}
