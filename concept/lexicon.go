@@ -133,7 +133,7 @@ type lexiconDoc struct {
 		First  string `yaml:"first"`
 		Then   string `yaml:"then"`
 		Means  string `yaml:"means"`
-		Within int    `yaml:"within"`
+		Within *int   `yaml:"within"`
 	} `yaml:"compounds"`
 }
 
@@ -249,9 +249,9 @@ func Parse(lexName string, lexData []byte, placesName string, placesData []byte)
 				errs = append(errs, &Error{lexName, lines.findAfter(lines.find("compounds:"), id), fmt.Sprintf("compounds[%d]", i), fmt.Sprintf("unknown concept %q", id)})
 			}
 		}
-		within := c.Within
-		if within == 0 {
-			within = 1
+		within := 1
+		if c.Within != nil {
+			within = *c.Within
 		}
 		l.compounds = append(l.compounds, compound{c.First, c.Then, c.Means, within})
 	}

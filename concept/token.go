@@ -20,6 +20,8 @@ type Token struct {
 	Break bool
 	// Question: the boundary before this token closes a question ("?", "？").
 	Question bool
+	// Possessive: an English word written with 's ("the site's licence").
+	Possessive bool
 }
 
 // contrastWords start a new clause: what follows "but" is said apart from
@@ -61,6 +63,10 @@ func Tokenize(s string) []Token {
 			i += size
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			end, word := readWord(s, i)
+			possessive := false
+			if w := strings.ToLower(word); len(w) > 3 && (strings.HasSuffix(s[i:end], "'s") || strings.HasSuffix(s[i:end], "’s")) {
+				word, possessive = word[:len(word)-1], true // readWord dropped the apostrophe
+			}
 			for _, part := range splitDigits(word) {
 				if skipWords[strings.ToLower(part)] {
 					gap = max(gap, soft)
@@ -71,7 +77,7 @@ func Tokenize(s string) []Token {
 				if contrastWords[strings.ToLower(part)] {
 					brk = true
 				}
-				toks = append(toks, Token{Text: w, Start: i, End: end, Joined: joined, Break: brk, Question: question})
+				toks = append(toks, Token{Text: w, Start: i, End: end, Joined: joined, Break: brk, Question: question, Possessive: possessive})
 				gap, brk, question, prevLatin = none, false, false, true
 			}
 			i = end

@@ -29,6 +29,7 @@ type signature struct {
 	actions   []string
 	objects   []string
 	accepts   []string
+	signals   []string // concepts that point to the business
 	parts     []string // the objects that change, for subcases about that
 	province  string   // "same" or "changed", for subcases about that
 	initiator string   // "provider", for subcases about that

@@ -81,7 +81,7 @@ func (p *parser) document(t *Table, root *yaml.Node) error {
 }
 
 func (p *parser) business(t *Table, n *yaml.Node, seen map[string]int) error {
-	f, err := p.fields(n, "business", "name", "en", "action", "objects", "accepts", "ask", "rows")
+	f, err := p.fields(n, "business", "name", "en", "action", "objects", "accepts", "signals", "ask", "rows")
 	if err != nil {
 		return err
 	}
@@ -105,6 +105,9 @@ func (p *parser) business(t *Table, n *yaml.Node, seen map[string]int) error {
 		return err
 	}
 	if sig.accepts, err = p.concepts(n, f, "accepts", concept.Object, false); err != nil {
+		return err
+	}
+	if sig.signals, err = p.concepts(n, f, "signals", concept.Qualifier, false); err != nil {
 		return err
 	}
 	for _, text := range []string{bname, en} {

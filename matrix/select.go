@@ -53,6 +53,7 @@ type Slots struct {
 	Both      bool     // "both", "都": more than one part changes
 	Relocated bool     // the entity moves: where to decides the row
 	Names     []string // the table's own names found ("变更主体", "仅接入变更")
+	Signals   []string // concepts that point to a business ("change_filing")
 	names     []name
 }
 
@@ -82,6 +83,7 @@ func (s Slots) String() string {
 		parts = append(parts, "relocated")
 	}
 	add("named", s.Names)
+	add("signals", s.Signals)
 	if len(parts) == 0 {
 		return "nothing about the filing"
 	}
@@ -171,6 +173,9 @@ func score(row Row, s Slots, requireAction bool) (float64, bool) {
 	if hasAny(sig.actions, s.Actions) {
 		sc += wAction
 	}
+	if hasAny(sig.signals, s.Signals) {
+		sc += wTarget
+	}
 	involves := func(o string) bool { return slices.Contains(sig.objects, o) || slices.Contains(sig.parts, o) }
 	for _, o := range s.Unchanged {
 		if involves(o) {
@@ -182,6 +187,10 @@ func score(row Row, s Slots, requireAction bool) (float64, bool) {
 	// than the row named "Change website".
 	for _, o := range s.Targets {
 		switch {
+		case o == "filing" && (involves(o) || slices.Contains(sig.accepts, o)):
+			// "in the filing", "on our record": almost every message about
+			// a change says it; it must not pick 变更备案 over 变更主体.
+			sc += wAccepted
 		case involves(o):
 			sc += wTarget
 		case slices.Contains(sig.accepts, o):
@@ -296,14 +305,15 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 	}
 
 	// The actions: "new" is an adjective beside another action ("换了一台新
-	// 服务器"), and so is "first" with nothing after it that is first
+	// 服务器", "ending the hosting, keeping the site with the new host"), and
+	// so is "first" with nothing after it that is first
 	// ("change the number at the old provider first"), but not alone ("this
 	// one is our first").
 	actionAt := map[int]bool{}
 	for i, m := range ms {
 		switch {
 		case m.Kind != concept.Action || m.Negated || relocation[i] && m.ID == "migrate":
-		case m.ID == "new" && inClause(m.Clause, func(o concept.Mention) bool {
+		case m.ID == "new" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
 			return o.Kind == concept.Action && o.ID != "new" && !o.Negated
 		}):
 		case m.ID == "first" && m.Base == "first" && !slices.ContainsFunc(ms, func(o concept.Mention) bool {
@@ -331,7 +341,7 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 			continue
 		}
 		for j, a := range ms {
-			if a.Clause != m.Clause || objectBetween(ms, m, a) {
+			if a.Clause != m.Clause || objectBetween(ms, m, a) || cueBetween(ms, m, a) {
 				continue
 			}
 			owned := m.To < len(r.Tokens) && possessive[r.Tokens[m.To].Text] && a.From > m.To && a.From-m.To <= 5
@@ -388,14 +398,22 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 			}
 			obj = "entity"
 		}
+		if m.Kind == concept.Object && r.Tokens[m.To-1].Possessive && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			return o.Kind == concept.Object && o.Clause == m.Clause && o.From == m.To
+		}) {
+			continue // "our company's website": the website is what is meant
+		}
 		if obj == "filing" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
 			return o.ID == "whole" && !o.Negated && o.Clause == m.Clause && m.From >= o.To && m.From-o.To <= 2
 		}) {
 			obj = "entity" // "the entire ICP record", "整个备案": all of the entity's filing
 		}
+		onlyThis := slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			return o.ID == "only" && !o.Negated && o.Clause == m.Clause && m.From >= o.To && m.From-o.To <= 1
+		})
 		switch st := status(ms, i, actionAt); {
-		case roleTargets[i] != "":
-			addTo(&s.Targets, obj) // the person changed: their part does
+		case roleTargets[i] != "", onlyThis:
+			addTo(&s.Targets, obj) // the person changed, or "only the company details"
 		case uncertain(ms, m):
 			addTo(&s.Maybe, obj)
 		case st == "target", st == "" && inClause(m.Clause, is("only")):
@@ -501,6 +519,13 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 	}
 	for _, m := range ms {
 		switch {
+		case m.Kind == concept.Qualifier && m.ID == "change_filing" && !m.Negated &&
+			!slices.ContainsFunc(ms, func(o concept.Mention) bool {
+				return o.Kind == concept.Object && o.ID != "filing" && o.Clause == m.Clause && (m.From >= o.To && m.From-o.To <= 1 || o.From >= m.To && o.From-m.To <= 1)
+			}):
+			// "make a change to our filing", "备案变更", but not "an entity
+			// change in the beian", where the change has its own object.
+			addTo(&s.Signals, m.ID)
 		case m.ID == "provider_initiated" && !m.Negated:
 			s.Initiator = "provider"
 		case m.ID == "both" && !m.Negated:
@@ -580,6 +605,13 @@ func uncertain(ms []concept.Mention, m concept.Mention) bool {
 	return false
 }
 
+// cueBetween reports whether a question word stands between mentions a and
+// b: in "变更备案 - does our webmaster verify?" the change is not the webmaster's.
+func cueBetween(ms []concept.Mention, a, b concept.Mention) bool {
+	lo, hi := min(a.To, b.To), max(a.From, b.From)
+	return slices.ContainsFunc(ms, func(o concept.Mention) bool { return o.Kind == concept.Cue && o.From >= lo && o.To <= hi })
+}
+
 // objectBetween reports whether an object stands between mentions a and b:
 // in "change filing - principal" the change is the filing's, not the principal's.
 func objectBetween(ms []concept.Mention, a, b concept.Mention) bool {
@@ -607,6 +639,13 @@ func status(ms []concept.Mention, i int, actionAt map[int]bool) string {
 		case actionAt[j]:
 			this = "target"
 		case o.ID == "unchanged":
+			// A negated change with its own object after it ("without change
+			// of province") says nothing of an object before it.
+			if o.Base != "unchanged" && o.From > m.From && slices.ContainsFunc(ms, func(p concept.Mention) bool {
+				return (p.Kind == concept.Object || p.ID == "province" || p.ID == "location") && p.Clause == o.Clause && p.From >= o.To && p.From-o.To <= 2
+			}) {
+				continue
+			}
 			this = "unchanged"
 		default:
 			continue
