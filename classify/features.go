@@ -11,6 +11,9 @@ import (
 // until Monday — what can we do now?" is about its last clause.
 const storyWeight = 0.4
 
+// ConceptWeight is how much a concept counts beside a word or character.
+var ConceptWeight = 2.0
+
 // Features turns a reading into the classifier's inputs: Chinese characters
 // and character pairs, English words and word pairs, and the concepts
 // mentioned, alone and in pairs within a clause. Concepts are the same in
@@ -64,9 +67,9 @@ func Features(r concept.Reading) []Feature {
 		if m.Kind == concept.Other {
 			continue
 		}
-		add("c:"+m.ID, m.Clause)
+		out = append(out, Feature{Name: "c:" + m.ID, Weight: ConceptWeight * weights[m.Clause]})
 		if m.Negated && m.ID == m.Base && m.Kind != concept.Negation {
-			add("c:!"+m.ID, m.Clause)
+			out = append(out, Feature{Name: "c:!" + m.ID, Weight: ConceptWeight * weights[m.Clause]})
 		}
 		for _, n := range r.Mentions[i+1:] {
 			if n.Clause != m.Clause {
