@@ -13,6 +13,7 @@ import (
 
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
+	"github.com/beianbot/beianbot/eval"
 	"github.com/beianbot/beianbot/knowledge"
 	"github.com/beianbot/beianbot/lang"
 	"github.com/beianbot/beianbot/matrix"
@@ -192,28 +193,11 @@ func printReply(w io.Writer, r bot.Reply, f commonFlags) {
 }
 
 func printExplain(w io.Writer, r bot.Reply) {
-	x := r.Explain
-	if x == nil {
+	if r.Explain == nil {
 		return
 	}
-	fmt.Fprintf(w, "  why: %s\n", x.Rule)
-	if x.Message != "" {
-		fmt.Fprintf(w, "  MIIT message: %s\n", x.Message)
-	}
-	if x.Slots != "" {
-		fmt.Fprintf(w, "  slots: %s\n", x.Slots)
-	}
-	if x.Matrix != "" {
-		fmt.Fprintf(w, "  table: %s\n", x.Matrix)
-	}
-	for _, h := range x.Scores {
-		fmt.Fprintf(w, "  topic: %-26s %6.2f\n", h.Topic, h.Score)
-	}
-	for _, h := range x.Classifier {
-		fmt.Fprintf(w, "  classifier: %-21s %6.2f  %s\n", h.Topic, h.Score, h.Field)
-	}
-	for _, h := range x.Hits {
-		fmt.Fprintf(w, "  index: %-26s %6.2f  %s\n", h.Topic, h.Score, h.Field)
+	for _, l := range eval.ExplainLines(r) {
+		fmt.Fprintf(w, "  %s\n", l)
 	}
 	if r.Rephrase != nil {
 		fmt.Fprintf(w, "  rephrase: accepted=%v verdict=%s cached=%v\n", r.Rephrase.Accepted, r.Rephrase.Verdict, r.Rephrase.Cached)
