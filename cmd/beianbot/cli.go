@@ -317,9 +317,14 @@ func displayWidth(s string) int {
 	return n
 }
 
-func runKB(cfg config.Config, args []string, stdout, stderr io.Writer) int {
+const kbUsage = "usage: beianbot kb lint [DIR]\n       beianbot kb diff OLD_DIR NEW_DIR [--all] [--eval FILE|DIR...]"
+
+func runKB(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "diff" {
+		return runKBDiff(ctx, cfg, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "lint" || len(args) > 2 {
-		fmt.Fprintln(stderr, "usage: beianbot kb lint [DIR]")
+		fmt.Fprintln(stderr, kbUsage)
 		return 2
 	}
 	dir := cfg.KnowledgeDir

@@ -155,7 +155,7 @@ func runEval(ctx context.Context, cfg config.Config, args []string, stdout, stde
 		writeEvalJSON(stdout, sets, changes)
 	} else {
 		if changes != nil {
-			writeChangesText(stdout, *baseline, *changes, *showAll)
+			writeChangesText(stdout, "since "+*baseline, *changes, *showAll)
 			fmt.Fprintln(stdout)
 		}
 		fmt.Fprintf(stdout, "engine: %d index documents, started in %s\n\n", e.Index().Docs(), startup.Round(time.Millisecond))
@@ -243,11 +243,11 @@ func writeEvalFiles(rep eval.Report, dir, junitFile string) error {
 	return nil
 }
 
-// writeChangesText prints what changed since the baseline run, newly wrong
-// answers first.
-func writeChangesText(w io.Writer, baseline string, c eval.Changes, all bool) {
-	fmt.Fprintf(w, "since %s: %d questions in both runs: %d newly wrong, %d newly right, %d answered differently",
-		baseline, c.Compared, len(c.NewlyWrong), len(c.NewlyRight), len(c.AnswerChanged))
+// writeChangesText prints what changed from a baseline run, newly wrong
+// answers first; lead says which runs ("since OLD/results.jsonl").
+func writeChangesText(w io.Writer, lead string, c eval.Changes, all bool) {
+	fmt.Fprintf(w, "%s: %d questions in both runs: %d newly wrong, %d newly right, %d answered differently",
+		lead, c.Compared, len(c.NewlyWrong), len(c.NewlyRight), len(c.AnswerChanged))
 	if len(c.Added)+len(c.Removed) > 0 {
 		fmt.Fprintf(w, "; %d new questions, %d no longer asked", len(c.Added), len(c.Removed))
 	}
