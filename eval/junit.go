@@ -43,7 +43,7 @@ type junitCase struct {
 type junitFailure struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"` // CDATA keeps the detail readable in the file
 }
 
 // WriteJUnit writes the sets as JUnit XML: one test case per question.
@@ -51,17 +51,17 @@ func WriteJUnit(w io.Writer, sets []Set) error {
 	doc := junitSuites{Name: "beianbot eval"}
 	var total time.Duration
 	for _, s := range sets {
-		suite := junitSuite{Name: s.Name}
+		suite := junitSuite{Name: xmlText(s.Name)}
 		var spent time.Duration
 		for _, o := range s.Outcomes {
 			spent += o.Latency
-			tc := junitCase{Name: caseName(o), Classname: className(s.Name, o.File), Time: seconds(o.Latency)}
+			tc := junitCase{Name: xmlText(caseName(o)), Classname: xmlText(className(s.Name, o.File)), Time: seconds(o.Latency)}
 			if !o.OK {
 				kind := "wrong answer"
 				if o.WrongFact {
 					kind = "wrong verdict"
 				}
-				tc.Failure = &junitFailure{Message: o.Why, Type: kind, Text: failureText(o)}
+				tc.Failure = &junitFailure{Message: xmlText(o.Why), Type: kind, Text: xmlText(failureText(o))}
 				suite.Failures++
 			}
 			suite.Cases = append(suite.Cases, tc)
@@ -108,8 +108,27 @@ func className(set, file string) string {
 	name := file // the knowledge base's folds: "cv fold 1/5"
 	if ext := filepath.Ext(file); ext == ".yaml" || ext == ".yml" {
 		name = strings.TrimSuffix(filepath.Base(file), ext)
+		if set == file { // a set of one file: its directory is the package
+			set = filepath.Dir(file)
+		}
 	}
 	return set + "." + strings.ReplaceAll(name, ".", "_")
+}
+
+// xmlText makes s fit in XML 1.0: invalid UTF-8 and the control characters
+// XML forbids (all but tab, newline and carriage return) become U+FFFD.
+// encoding/xml escapes markup but writes CDATA as it is.
+func xmlText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r == 0xFFFE, r == 0xFFFF, r >= 0xD800 && r <= 0xDFFF:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
