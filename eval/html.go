@@ -57,6 +57,8 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		return cells
 	},
 	"passes": func(s Set) bool { return s.Passes() },
+	"expect": func(r Record) string { return r.Expected.String() },
+	"got":    func(r Record) string { return r.Got.String() },
 }).Parse(reportHTML))
 
 // WriteHTML writes the report as one self-contained page: inline CSS and

@@ -72,6 +72,24 @@ type Got struct {
 	Clarify bool     `json:"clarify,omitempty"`
 }
 
+// String says what was expected in a few words: "who-verifies,
+// principal=yes website=no", "who-verifies, an ask-back", "deadline".
+func (x Expected) String() string {
+	s := x.Topic
+	if x.Matrix != nil {
+		s += ", " + verdict(&bot.MatrixAnswer{Principal: x.Matrix.Principal, Website: x.Matrix.Website})
+	}
+	if x.Clarify {
+		s += ", an ask-back"
+	}
+	return s
+}
+
+// String says what was answered in the same words.
+func (g Got) String() string {
+	return Expected{Topic: g.Topic, Matrix: g.Matrix, Clarify: g.Clarify}.String()
+}
+
 // Records turns the sets' outcomes into results.jsonl lines, in run order.
 func Records(sets []Set) []Record {
 	var out []Record

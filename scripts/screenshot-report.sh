@@ -20,7 +20,7 @@ if [ ${#args[@]} -eq 0 ]; then
   args=(--cv 5 testdata/eval testdata/blind testdata/blind2)
 fi
 width=${WIDTH:-1280}
-height=${HEIGHT:-3000}
+height=${HEIGHT:-3400}
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then

@@ -249,7 +249,7 @@ func writeChangesText(w io.Writer, lead string, c eval.Changes, all bool) {
 	fmt.Fprintf(w, "%s: %d questions in both runs: %d newly wrong, %d newly right, %d answered differently",
 		lead, c.Compared, len(c.NewlyWrong), len(c.NewlyRight), len(c.AnswerChanged))
 	if len(c.Added)+len(c.Removed) > 0 {
-		fmt.Fprintf(w, "; %d new questions, %d no longer asked", len(c.Added), len(c.Removed))
+		fmt.Fprintf(w, "; new questions: %d, no longer asked: %d", len(c.Added), len(c.Removed))
 	}
 	fmt.Fprintln(w)
 	list := func(title string, changes []eval.Change, line func(eval.Change)) {
