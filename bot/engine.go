@@ -180,6 +180,10 @@ func (e *Engine) Matrix() *matrix.Table { return e.table }
 // Knowledge is the knowledge base, with the provider's names filled in.
 func (e *Engine) Knowledge() *knowledge.Base { return e.kb }
 
+// MinScore is the confidence below which the engine does not trust its best
+// topic (Options.MinScore, or DefaultMinScore).
+func (e *Engine) MinScore() float64 { return e.minScore }
+
 // Index is the FAQ index, for reporting its build time.
 func (e *Engine) Index() *index.Index { return e.idx }
 

@@ -1,5 +1,7 @@
 // Package eval runs evaluation case files through the answer engine and
-// reports accuracy per topic, confusions, failures and latency.
+// reports on the run: accuracy per set, topic and language, confusions and
+// failures, as text figures, results.jsonl, junit.xml and an HTML page, and
+// what changed since an earlier run.
 package eval
 
 import (
@@ -38,8 +40,8 @@ type Case struct {
 
 // Verdict is an expected who-must-verify answer.
 type Verdict struct {
-	Principal bool `yaml:"principal"`
-	Website   bool `yaml:"website"`
+	Principal bool `yaml:"principal" json:"principal"`
+	Website   bool `yaml:"website" json:"website"`
 }
 
 // Dialog is a conversation: its turns are answered in one Conversation.
@@ -148,6 +150,7 @@ type Outcome struct {
 	File      string
 	Case      Case
 	Dialog    string // "" for single questions
+	Turn      int    // the turn's number in its dialog, from 1; 0 for single questions
 	Reply     bot.Reply
 	Latency   time.Duration
 	OK        bool
@@ -159,21 +162,21 @@ type Outcome struct {
 // conversation, dialogs turn by turn in one.
 func Run(ctx context.Context, e *bot.Engine, files []*File) []Outcome {
 	var out []Outcome
-	ask := func(conv *bot.Conversation, file, dialog string, c Case) {
+	ask := func(conv *bot.Conversation, file, dialog string, turn int, c Case) {
 		start := time.Now()
 		r := e.Reply(ctx, conv, c.Q)
-		o := Outcome{File: file, Case: c, Dialog: dialog, Reply: r, Latency: time.Since(start)}
+		o := Outcome{File: file, Case: c, Dialog: dialog, Turn: turn, Reply: r, Latency: time.Since(start)}
 		o.OK, o.WrongFact, o.Why = judge(c, r)
 		out = append(out, o)
 	}
 	for _, f := range files {
 		for _, c := range f.Cases {
-			ask(&bot.Conversation{}, f.Name, "", c)
+			ask(&bot.Conversation{}, f.Name, "", 0, c)
 		}
 		for _, d := range f.Dialogs {
 			conv := &bot.Conversation{}
-			for _, c := range d.Turns {
-				ask(conv, f.Name, d.Name, c)
+			for i, c := range d.Turns {
+				ask(conv, f.Name, d.Name, i+1, c)
 			}
 		}
 	}
@@ -225,6 +228,16 @@ func (s TopicStats) Precision() float64 { return ratio(s.Right, s.Predicted) }
 // Recall is the share of cases expecting this topic that got it.
 func (s TopicStats) Recall() float64 { return ratio(s.Right, s.Expected) }
 
+// F1 is the harmonic mean of precision and recall.
+func (s TopicStats) F1() float64 { return f1(s.Precision(), s.Recall()) }
+
+func f1(p, r float64) float64 {
+	if p+r == 0 {
+		return 0
+	}
+	return 2 * p * r / (p + r)
+}
+
 func ratio(a, b int) float64 {
 	if b == 0 {
 		return 1
@@ -248,14 +261,20 @@ type Summary struct {
 	P50, P99                   time.Duration
 }
 
-// LangStats is the accuracy on the cases written in one language or script.
+// LangStats is the accuracy on the cases written in one language or script,
+// and the precision, recall and F1 of its topics, averaged over the topics
+// its cases expect (macro average).
 type LangStats struct {
-	Lang           string // "zh" (Simplified), "zh-Hant" (Traditional) or "en"
-	Total, Correct int
+	Lang                  string // "zh" (Simplified), "zh-Hant" (Traditional) or "en"
+	Total, Correct        int
+	Precision, Recall, F1 float64
 }
 
 // Accuracy is the share of this language's cases answered right.
 func (l LangStats) Accuracy() float64 { return ratio(l.Correct, l.Total) }
+
+// Languages are the scripts reported, in report order.
+var Languages = []string{"zh", "zh-Hant", "en"}
 
 // Script names the language a case is written in: en, zh (Simplified) or
 // zh-Hant (Traditional characters, including Cantonese). A case without a
@@ -277,34 +296,39 @@ func Script(c Case) string {
 // Accuracy is the share of cases answered right.
 func (s Summary) Accuracy() float64 { return ratio(s.Correct, s.Total) }
 
+// Macro is precision, recall and F1 averaged over the topics the cases expect.
+func (s Summary) Macro() (precision, recall, f float64) {
+	return macro(s.Topics)
+}
+
+func macro(topics []TopicStats) (precision, recall, f float64) {
+	n := 0
+	for _, t := range topics {
+		if t.Expected == 0 {
+			continue
+		}
+		precision += t.Precision()
+		recall += t.Recall()
+		f += t.F1()
+		n++
+	}
+	if n == 0 {
+		return 0, 0, 0
+	}
+	return precision / float64(n), recall / float64(n), f / float64(n)
+}
+
 // Summarize computes the report's figures from outcomes.
 func Summarize(outs []Outcome) Summary {
-	s := Summary{Total: len(outs)}
-	stats := map[string]*TopicStats{}
-	stat := func(t string) *TopicStats {
-		if stats[t] == nil {
-			stats[t] = &TopicStats{Topic: t}
-		}
-		return stats[t]
-	}
+	s := Summary{Total: len(outs), Topics: topicStats(outs)}
 	conf := map[[2]string]int{}
 	var lat []time.Duration
-	langs := map[string]*LangStats{}
+	byLang := map[string][]Outcome{}
 	for _, o := range outs {
 		lat = append(lat, o.Latency)
 		sc := Script(o.Case)
-		if langs[sc] == nil {
-			langs[sc] = &LangStats{Lang: sc}
-		}
-		langs[sc].Total++
-		if o.OK {
-			langs[sc].Correct++
-		}
-		stat(o.Case.Topic).Expected++
-		stat(o.Reply.Topic).Predicted++
-		if o.Reply.Topic == o.Case.Topic {
-			stat(o.Case.Topic).Right++
-		} else {
+		byLang[sc] = append(byLang[sc], o)
+		if o.Reply.Topic != o.Case.Topic {
 			conf[[2]string{o.Case.Topic, o.Reply.Topic}]++
 		}
 		if o.OK {
@@ -316,14 +340,19 @@ func Summarize(outs []Outcome) Summary {
 			s.WrongFacts++
 		}
 	}
-	for _, st := range stats {
-		s.Topics = append(s.Topics, *st)
-	}
-	sort.Slice(s.Topics, func(i, j int) bool { return s.Topics[i].Topic < s.Topics[j].Topic })
-	for _, l := range []string{"zh", "zh-Hant", "en"} {
-		if langs[l] != nil {
-			s.Languages = append(s.Languages, *langs[l])
+	for _, l := range Languages {
+		outs := byLang[l]
+		if len(outs) == 0 {
+			continue
 		}
+		ls := LangStats{Lang: l, Total: len(outs)}
+		for _, o := range outs {
+			if o.OK {
+				ls.Correct++
+			}
+		}
+		ls.Precision, ls.Recall, ls.F1 = macro(topicStats(outs))
+		s.Languages = append(s.Languages, ls)
 	}
 	for k, n := range conf {
 		s.Confusions = append(s.Confusions, Confusion{Expected: k[0], Got: k[1], Count: n})
@@ -338,6 +367,31 @@ func Summarize(outs []Outcome) Summary {
 	slices.Sort(lat)
 	s.P50, s.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
 	return s
+}
+
+// topicStats counts, per topic, the cases expecting it, the replies giving
+// it and the replies giving it rightly; sorted by topic.
+func topicStats(outs []Outcome) []TopicStats {
+	stats := map[string]*TopicStats{}
+	stat := func(t string) *TopicStats {
+		if stats[t] == nil {
+			stats[t] = &TopicStats{Topic: t}
+		}
+		return stats[t]
+	}
+	for _, o := range outs {
+		stat(o.Case.Topic).Expected++
+		stat(o.Reply.Topic).Predicted++
+		if o.Reply.Topic == o.Case.Topic {
+			stat(o.Case.Topic).Right++
+		}
+	}
+	var out []TopicStats
+	for _, st := range stats {
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Topic < out[j].Topic })
+	return out
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {

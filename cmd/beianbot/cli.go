@@ -15,6 +15,7 @@ import (
 
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
+	"github.com/beianbot/beianbot/eval"
 	"github.com/beianbot/beianbot/knowledge"
 	"github.com/beianbot/beianbot/lang"
 	"github.com/beianbot/beianbot/matrix"
@@ -224,28 +225,11 @@ func printReply(w io.Writer, r bot.Reply, f commonFlags) {
 }
 
 func printExplain(w io.Writer, r bot.Reply) {
-	x := r.Explain
-	if x == nil {
+	if r.Explain == nil {
 		return
 	}
-	fmt.Fprintf(w, "  why: %s\n", x.Rule)
-	if x.Message != "" {
-		fmt.Fprintf(w, "  MIIT message: %s\n", x.Message)
-	}
-	if x.Slots != "" {
-		fmt.Fprintf(w, "  slots: %s\n", x.Slots)
-	}
-	if x.Matrix != "" {
-		fmt.Fprintf(w, "  table: %s\n", x.Matrix)
-	}
-	for _, h := range x.Scores {
-		fmt.Fprintf(w, "  topic: %-26s %6.2f\n", h.Topic, h.Score)
-	}
-	for _, h := range x.Classifier {
-		fmt.Fprintf(w, "  classifier: %-21s %6.2f  %s\n", h.Topic, h.Score, h.Field)
-	}
-	for _, h := range x.Hits {
-		fmt.Fprintf(w, "  index: %-26s %6.2f  %s\n", h.Topic, h.Score, h.Field)
+	for _, l := range eval.ExplainLines(r) {
+		fmt.Fprintf(w, "  %s\n", l)
 	}
 	if r.Rephrase != nil {
 		fmt.Fprintf(w, "  rephrase: accepted=%v verdict=%s cached=%v\n", r.Rephrase.Accepted, r.Rephrase.Verdict, r.Rephrase.Cached)
@@ -365,8 +349,11 @@ func displayWidth(s string) int {
 	return n
 }
 
-func runKB(cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("kb", "beianbot kb lint [DIR]   (DIR: default knowledge_dir, else the embedded knowledge base)", stderr)
+func runKB(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "diff" {
+		return runKBDiff(ctx, cfg, args[1:], stdout, stderr)
+	}
+	fs := newFlagSet("kb", "beianbot kb lint [DIR]   (DIR: default knowledge_dir, else the embedded knowledge base)\n       beianbot kb diff OLD_DIR NEW_DIR [--all] [--eval FILE|DIR...]", stderr)
 	if code, done := parseFlags(fs, args, stdout); done {
 		return code
 	}

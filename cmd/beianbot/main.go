@@ -30,11 +30,17 @@ Usage:
                  one conversation: a prompt with line editing and history on a terminal, one turn per line when piped
   beianbot matrix [--json] [--lang zh|en]
                  print who must verify for each filing type
-  beianbot eval  [--min 0.95] [--gate SET=MIN] [--cv K] [--json] [--all] FILE|DIR...
+  beianbot eval  [--min 0.95] [--gate SET=MIN] [--cv K] [--json] [--all]
+                 [--out DIR] [--junit FILE] [--baseline OLD/results.jsonl] FILE|DIR...
                  run evaluation sets (and K-fold cross-validation over the knowledge
-                 base's examples) and report accuracy per set, language and topic
+                 base's examples) and report accuracy per set, language and topic;
+                 --out writes report.html, results.jsonl and junit.xml; --baseline
+                 lists the questions answered differently since that run
   beianbot kb lint [DIR]
                  check a knowledge-base directory (default: the embedded one)
+  beianbot kb diff OLD_DIR NEW_DIR [--all] [--eval FILE|DIR...]
+                 topics, answers and examples added, removed or changed; with --eval,
+                 the questions of those sets that the new knowledge base answers differently
   beianbot serve  [--mode polling|webhook] [--memory]
                  run the Telegram bot (token from BEIANBOT_TELEGRAM_TOKEN)
   beianbot report [--since 7d] [--format text|csv|json]
@@ -108,7 +114,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "eval":
 		return runEval(ctx, cfg, rest, stdout, stderr)
 	case "kb":
-		return runKB(cfg, rest, stdout, stderr)
+		return runKB(ctx, cfg, rest, stdout, stderr)
 	case "serve":
 		return runServe(ctx, cfg, rest, stdout, stderr)
 	case "report":
