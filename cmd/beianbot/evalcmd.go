@@ -84,6 +84,7 @@ func runEval(ctx context.Context, cfg config.Config, args []string, stdout, stde
 	outDir := fs.String("out", "", "write report.html, results.jsonl and junit.xml into this directory")
 	junitFile := fs.String("junit", "", "write JUnit XML (one test case per question) to this file")
 	baseline := fs.String("baseline", "", "an earlier run's results.jsonl: report what changed since")
+	reportOnly := fs.Bool("report", false, "report only: print what would fail, but exit 0 (for sets that measure and gate nothing)")
 	if code, done := parseFlags(fs, args, stdout); done {
 		return code
 	}
@@ -176,17 +177,21 @@ func runEval(ctx context.Context, cfg config.Config, args []string, stdout, stde
 		}
 	}
 	failed := false
+	verdict := "FAIL"
+	if *reportOnly {
+		verdict = "would fail (report only)"
+	}
 	for _, s := range sets {
 		if s.Summary.WrongFacts > 0 {
-			fmt.Fprintf(stderr, "beianbot eval: FAIL: %s: %d wrong who-must-verify answers\n", s.Name, s.Summary.WrongFacts)
+			fmt.Fprintf(stderr, "beianbot eval: %s: %s: %d wrong who-must-verify answers\n", verdict, s.Name, s.Summary.WrongFacts)
 			failed = true
 		}
 		if s.Summary.Accuracy() < s.Min {
-			fmt.Fprintf(stderr, "beianbot eval: FAIL: %s: accuracy %.1f%% below %.1f%%\n", s.Name, 100*s.Summary.Accuracy(), 100*s.Min)
+			fmt.Fprintf(stderr, "beianbot eval: %s: %s: accuracy %.1f%% below %.1f%%\n", verdict, s.Name, 100*s.Summary.Accuracy(), 100*s.Min)
 			failed = true
 		}
 	}
-	if failed {
+	if failed && !*reportOnly {
 		return 1
 	}
 	return 0

@@ -181,6 +181,11 @@ func TestEvalCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "wrong who-must-verify") || !strings.Contains(out, "accuracy 50.0%") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	// --report prints the same, and gates nothing.
+	code, _, errOut = runCLI(t, "", "eval", "--report", "../../eval/testdata/small.yaml")
+	if code != 0 || !strings.Contains(errOut, "would fail (report only)") {
+		t.Errorf("--report: exit %d\n%s", code, errOut)
+	}
 }
 
 // knowledge_dir replaces the embedded knowledge base; a broken one stops
