@@ -51,7 +51,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	}
 	scores := e.scores(ctx, t)
 	explain := &Explain{Slots: match.Slots.String(), Matrix: match.Rule, Scores: scores.top(3), Classifier: scores.classifier, Hits: scores.hits}
-	in := readIntent(t.reading)
+	in := readIntent(t.reading, e.lex)
 
 	// A follow-up names the filing type of a missing SMS, or reports a
 	// missing SMS for the filing type just discussed.
@@ -79,6 +79,11 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	topic, ok, why := e.decide(scores)
 	explain.Rule = why
 	switch {
+	case in.offtopic && (topic == TopicWhoVerifies || !ok):
+		// "公安备案都要做短信核验？", "做短信核验要不要钱": about something
+		// else than which ICP filing type; asking which would mislead.
+		explain.Rule += "; the subject is one beianbot does not answer"
+		return e.unknownReply(t, scores, explain)
 	case in.who && in.verify && !in.phones && (!ok || topic == TopicWhoVerifies):
 		// "谁要做短信核验" names no filing type: ask which one.
 		return e.clarifyBusiness(t, explain, "asks who must verify, names no filing type; "+why)
@@ -134,10 +139,11 @@ type intent struct {
 	emergency   bool // it names the emergency contact number
 	open        bool // it asks how, why, when or what, not only whether or who
 	bare        bool // nothing but a filing type and question words ("新增接入呢？")
+	offtopic    bool // it names a subject beianbot does not answer (fees, accounts…)
 	roles       []string
 }
 
-func readIntent(r concept.Reading) intent {
+func readIntent(r concept.Reading, lex *concept.Lexicon) intent {
 	var in intent
 	covered := make([]bool, len(r.Tokens))
 	in.bare = true
@@ -163,6 +169,9 @@ func readIntent(r concept.Reading) intent {
 			in.phones, in.emergency = true, true
 		case "how", "why", "how_long", "what_next", "meaning", "what":
 			in.open = true
+		}
+		if c, _ := lex.Concept(m.ID); c.Offtopic && !m.Negated {
+			in.offtopic = true
 		}
 		if m.Kind == concept.Term && m.ID != "affirm" || m.Kind == concept.Role || m.Kind == concept.Cue && m.ID != "whether" && m.ID != "what" {
 			in.bare = false

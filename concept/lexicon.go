@@ -37,9 +37,10 @@ const Place = "place"
 
 // Concept is one entry of the lexicon.
 type Concept struct {
-	ID      string
-	Kind    Kind
-	Negated string // the concept a negated mention becomes, "" to stay itself
+	ID       string
+	Kind     Kind
+	Negated  string // the concept a negated mention becomes, "" to stay itself
+	Offtopic bool   // a subject beianbot does not answer (fees, accounts…)
 }
 
 // Lexicon is the parsed lexicon and gazetteer with their phrase trie. It is
@@ -119,8 +120,9 @@ func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s: %s", e.File, e.L
 // lexiconDoc is data/lexicon.yaml.
 type lexiconDoc struct {
 	Concepts map[string]struct {
-		Kind    Kind     `yaml:"kind"`
-		Negated string   `yaml:"negated"`
+		Kind     Kind     `yaml:"kind"`
+		Negated  string   `yaml:"negated"`
+		Offtopic bool     `yaml:"offtopic"`
 		ZH      []string `yaml:"zh"`
 		EN      []string `yaml:"en"`
 	} `yaml:"concepts"`
@@ -176,7 +178,7 @@ func Parse(lexName string, lexData []byte, placesName string, placesData []byte)
 		if !slices.Contains(kinds, c.Kind) {
 			return nil, &Error{lexName, lines.find(id + ":"), "concepts." + id + ".kind", fmt.Sprintf("%q is not one of %v", c.Kind, kinds)}
 		}
-		l.concepts[id] = Concept{ID: id, Kind: c.Kind, Negated: c.Negated}
+		l.concepts[id] = Concept{ID: id, Kind: c.Kind, Negated: c.Negated, Offtopic: c.Offtopic}
 	}
 	for _, id := range ids {
 		c := doc.Concepts[id]
