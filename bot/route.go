@@ -79,7 +79,11 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	topic, ok, why := e.decide(scores)
 	explain.Rule = why
 	switch {
-	case in.offtopic && (topic == TopicWhoVerifies || !ok):
+	case in.emergency && (topic == TopicWhoVerifies || in.who && in.verify):
+		// Who verifies, asked of the emergency contact: it never receives the SMS.
+		explain.Rule += "; asked about the emergency contact, which MIIT never texts"
+		return e.topicReply(t, "which-phones", explain)
+	case in.offtopic && (topic == TopicWhoVerifies || !ok || scores.prob(topic) < offtopicConfidence):
 		// "公安备案都要做短信核验？", "做短信核验要不要钱": about something
 		// else than which ICP filing type; asking which would mislead.
 		explain.Rule += "; the subject is one beianbot does not answer"
@@ -97,6 +101,11 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	}
 	return e.unknownReply(t, scores, explain)
 }
+
+// offtopicConfidence is how sure the engine must be of a topic to answer a
+// message that names a subject it does not cover ("password reset code never
+// comes" is about an account, not the filing).
+const offtopicConfidence = 0.5
 
 // minQuote is how many characters of a MIIT message, found in no other
 // topic, make a paste: "无需重发短信" is enough, "短信核验" is not.

@@ -326,6 +326,24 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}
 	}
 
+	// An action with nothing in its clause to act on ("he changed his phone
+	// number") is about something else, when another action names what it
+	// is done to or needs nothing ("transfer-in: … nothing came").
+	hasThing := func(clause int) bool {
+		return inClause(clause, func(o concept.Mention) bool { return o.Kind == concept.Object || o.Kind == concept.Role })
+	}
+	for i, m := range ms {
+		if !actionAt[i] || hasThing(m.Clause) || m.ID == "transfer_in" || m.ID == "first" {
+			continue
+		}
+		for j, o := range ms {
+			if j != i && actionAt[j] && o.ID != m.ID && (hasThing(o.Clause) || o.ID == "transfer_in") {
+				delete(actionAt, i)
+				break
+			}
+		}
+	}
+
 	// A person of the filing changed ("换了法人", "new CEO", "网站负责人的手机
 	// 号换了", "主体负责人和网站负责人都换了人") stands for the part they belong
 	// to. A change word must stand right beside the person (or after "的 …");
