@@ -123,8 +123,8 @@ type lexiconDoc struct {
 		Kind     Kind     `yaml:"kind"`
 		Negated  string   `yaml:"negated"`
 		Offtopic bool     `yaml:"offtopic"`
-		ZH      []string `yaml:"zh"`
-		EN      []string `yaml:"en"`
+		ZH       []string `yaml:"zh"`
+		EN       []string `yaml:"en"`
 	} `yaml:"concepts"`
 	Bundles []struct {
 		Means []string `yaml:"means"`
