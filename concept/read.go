@@ -238,7 +238,7 @@ func (l *Lexicon) correctTypos(toks []Token) {
 			for _, w := range l.vocabByLen[n] {
 				// A typo seldom touches the first letter, and a real word one
 				// edit from a lexicon word often does ("design", "resign").
-				if w[0] == t.Text[0] && oneEdit(t.Text, w) {
+				if w[0] == t.Text[0] && OneEdit(t.Text, w) {
 					if found != "" && found != w {
 						found = "-" // ambiguous: leave the word alone
 						break
@@ -253,9 +253,9 @@ func (l *Lexicon) correctTypos(toks []Token) {
 	}
 }
 
-// oneEdit reports whether a and b differ by one insertion, deletion,
-// substitution or swap of adjacent letters.
-func oneEdit(a, b string) bool {
+// OneEdit reports whether a and b differ by one insertion, deletion,
+// substitution or swap of adjacent letters (bytes).
+func OneEdit(a, b string) bool {
 	if a == b {
 		return false
 	}

@@ -68,12 +68,13 @@ var boosts = []struct {
 	{fieldKeywordEN, 0.6},
 }
 
-// fuzzyBoost weighs typo-tolerant English matches below exact ones.
+// fuzzyBoost weighs the matches of a misspelt English word's neighbours
+// below exact ones.
 const fuzzyBoost = 0.5
 
-// maxFuzzyTerms bounds the typo-tolerant clauses of one query: each builds
-// an automaton, the costliest part of a search (the concept reader corrects
-// typos of the subject's own words already).
+// maxFuzzyTerms bounds how many unknown words of one query are searched by
+// their neighbours: a few typos per message are plenty, and a long paste of
+// unknown words must not cost much.
 const maxFuzzyTerms = 2
 
 // maxHits is how many documents a search collects: enough for the best
@@ -91,9 +92,12 @@ type Index struct {
 	buildTime time.Duration
 	docs      int
 	rawAn     analysis.Analyzer
+	stemAn    analysis.Analyzer
 	// vocabEN holds every English word indexed, unstemmed; only words outside
 	// it get a typo-tolerant query, since a known word needs none.
-	vocabEN map[string]bool
+	vocabEN    map[string]bool
+	stemsEN    map[string]bool  // the same words stemmed: "finds" is no typo of "find"
+	vocabByLen map[int][]string // vocabEN by word length, for typo search
 }
 
 // Hit is the best score one topic reached for a query.
@@ -172,15 +176,34 @@ func Build(ctx context.Context, kb *knowledge.Base, read Reader) (*Index, error)
 		idx.Close()
 		return nil, fmt.Errorf("index: analyzer %s missing", analyzerRaw)
 	}
-	vocab := map[string]bool{}
+	stemAn := idx.Mapping().AnalyzerNamed(analyzerEN)
+	if stemAn == nil {
+		idx.Close()
+		return nil, fmt.Errorf("index: analyzer %s missing", analyzerEN)
+	}
+	vocab, stems := map[string]bool{}, map[string]bool{}
 	for _, t := range kb.Topics() {
 		for _, q := range append(append([]string{t.Title.EN, t.Answer.EN}, t.Examples.EN...), t.Keywords.EN...) {
-			for _, tok := range rawAn.Analyze([]byte(lang.Normalize(q))) {
+			q = lang.Normalize(q)
+			for _, tok := range rawAn.Analyze([]byte(q)) {
 				vocab[string(tok.Term)] = true
+			}
+			for _, tok := range stemAn.Analyze([]byte(q)) {
+				stems[string(tok.Term)] = true
 			}
 		}
 	}
-	return &Index{idx: idx, buildTime: time.Since(start), docs: n, rawAn: rawAn, vocabEN: vocab}, nil
+	byLen := map[int][]string{}
+	for w := range vocab {
+		if isLatin(w) {
+			byLen[len(w)] = append(byLen[len(w)], w)
+		}
+	}
+	for _, ws := range byLen {
+		sort.Strings(ws)
+	}
+	return &Index{idx: idx, buildTime: time.Since(start), docs: n, rawAn: rawAn, stemAn: stemAn,
+		vocabEN: vocab, stemsEN: stems, vocabByLen: byLen}, nil
 }
 
 // questionText is what of a message the index searches: the whole message
@@ -378,26 +401,49 @@ func (x *Index) query(text string) query.Query {
 	fuzzy := 0
 	for _, tok := range x.rawAn.Analyze([]byte(text)) {
 		term := string(tok.Term)
-		if utf8.RuneCountInString(term) < 5 || !isLatin(term) || x.vocabEN[term] {
+		if utf8.RuneCountInString(term) < 5 || !isLatin(term) || x.vocabEN[term] || x.knownStem(term) {
 			continue
 		}
-		// Each fuzzy term walks the dictionary; a few typos per message are
-		// plenty, and a long paste of unknown words must not cost much.
+		// A word the index does not know is searched as the indexed words
+		// one edit away from it ("verifcation"). Finding them in our own
+		// vocabulary is cheap; a bleve fuzzy query would build an automaton
+		// per word, the costliest part of a search.
 		if fuzzy++; fuzzy > maxFuzzyTerms {
 			break
 		}
-		for _, f := range []struct {
-			field string
-			boost float64
-		}{{fieldQuestionEN, fuzzyBoost}, {fieldKeywordEN, fuzzyBoost * 0.6}} {
-			fq := bleve.NewFuzzyQuery(term)
-			fq.SetField(f.field + rawSuffix)
-			fq.SetFuzziness(1)
-			fq.SetBoost(f.boost)
-			qs = append(qs, fq)
+		for _, near := range x.near(term) {
+			for _, f := range []struct {
+				field string
+				boost float64
+			}{{fieldQuestionEN, fuzzyBoost}, {fieldKeywordEN, fuzzyBoost * 0.6}} {
+				tq := bleve.NewTermQuery(near)
+				tq.SetField(f.field + rawSuffix)
+				tq.SetBoost(f.boost)
+				qs = append(qs, tq)
+			}
 		}
 	}
 	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// knownStem reports whether w is another form of an indexed word, which
+// the stemmed fields match already.
+func (x *Index) knownStem(w string) bool {
+	toks := x.stemAn.Analyze([]byte(w))
+	return len(toks) == 1 && x.stemsEN[string(toks[0].Term)]
+}
+
+// near returns the indexed English words one edit from w.
+func (x *Index) near(w string) []string {
+	var out []string
+	for _, n := range []int{len(w) - 1, len(w), len(w) + 1} {
+		for _, v := range x.vocabByLen[n] {
+			if concept.OneEdit(w, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 func isLatin(s string) bool {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +96,23 @@ func TestVariantsFindTheSameTopic(t *testing.T) {
 		if a.Topic == "" || a.Topic != b.Topic {
 			t.Errorf("%q → %q but %q → %q", p[0], a.Topic, p[1], b.Topic)
 		}
+	}
+}
+
+// Only unknown words are searched by their neighbours: another form of an
+// indexed word ("finds") is matched by stemming, not taken for a typo.
+func TestTypoNeighbours(t *testing.T) {
+	x := testIndex(t)
+	if n := x.near("verifcation"); !slices.Contains(n, "verification") {
+		t.Errorf("near(verifcation) = %v, want verification among them", n)
+	}
+	for _, w := range []string{"verifies", "receiving", "filings"} {
+		if !x.knownStem(w) {
+			t.Errorf("%q: not recognised as a form of an indexed word", w)
+		}
+	}
+	if x.knownStem("verifcation") {
+		t.Error("a misspelling taken for a known word")
 	}
 }
 
