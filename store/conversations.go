@@ -70,8 +70,9 @@ func (s *Store) ExpireConversations(ctx context.Context, olderThan time.Time) (i
 	return n, nil
 }
 
-// LastUpdateID returns the id of the last Telegram update fully processed,
-// 0 when none was recorded. Polling resumes at LastUpdateID()+1.
+// LastUpdateID returns the id of the last Telegram update taken (stored in
+// the inbox or found to need no answer), 0 when none was recorded. Polling
+// resumes at LastUpdateID()+1.
 func (s *Store) LastUpdateID(ctx context.Context) (int64, error) {
 	v, ok, err := s.meta(ctx, "last_update_id")
 	if err != nil || !ok {
@@ -84,23 +85,11 @@ func (s *Store) LastUpdateID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// SetLastUpdateID records the last Telegram update fully processed. It
+// SetLastUpdateID records the last Telegram update taken. It
 // overwrites rather than keeping the maximum: Telegram may restart update
 // ids at a random lower value after a week without updates.
 func (s *Store) SetLastUpdateID(ctx context.Context, id int64) error {
 	return s.inTx(ctx, "save last update id", func(tx *sql.Tx) error {
 		return setMeta(ctx, tx, "last_update_id", strconv.FormatInt(id, 10))
 	})
-}
-
-// UpdateOffsets adapts the store to an interface with Last and Save, the
-// shape the Telegram adapter's Offsets interface has.
-type UpdateOffsets struct{ S *Store }
-
-// Last is LastUpdateID.
-func (o UpdateOffsets) Last(ctx context.Context) (int64, error) { return o.S.LastUpdateID(ctx) }
-
-// Save is SetLastUpdateID.
-func (o UpdateOffsets) Save(ctx context.Context, updateID int64) error {
-	return o.S.SetLastUpdateID(ctx, updateID)
 }

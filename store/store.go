@@ -1,5 +1,5 @@
 // Package store keeps beianbot's state in one SQLite file under the data
-// directory: conversations, the Telegram offset, handoff threads, reminders and the question log.
+// directory: conversations, the Telegram inbox and offset, handoff threads, reminders and the question log.
 //
 // Store is a concrete type. The code that uses it declares the small
 // interface it needs (see package support and telegram), so a PostgreSQL
@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -35,6 +36,8 @@ type Store struct {
 	db   *sql.DB
 	path string
 	now  func() time.Time
+	// inboxDone counts updates marked done since Open, to prune the inbox now and then.
+	inboxDone atomic.Int64
 }
 
 // Option changes how Open opens the store.
