@@ -63,7 +63,8 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 			return 2
 		}
 		defer st.Close()
-		opts = append(opts, telegram.WithConversations(st), telegram.WithOffsets(storeOffsets{st}))
+		// The inbox: updates taken and not yet answered survive a crash or restart.
+		opts = append(opts, telegram.WithConversations(st), telegram.WithInbox(st))
 		sup, err := supportOps(ctx, cfg, st)
 		if err != nil {
 			fmt.Fprintln(stderr, "beianbot:", err)
@@ -89,15 +90,6 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 		return 1
 	}
 	return 0
-}
-
-// storeOffsets keeps the last handled update_id in the database, so that a
-// restart does not answer an update twice.
-type storeOffsets struct{ st *store.Store }
-
-func (o storeOffsets) Last(ctx context.Context) (int64, error) { return o.st.LastUpdateID(ctx) }
-func (o storeOffsets) Save(ctx context.Context, id int64) error {
-	return o.st.SetLastUpdateID(ctx, id)
 }
 
 // supportOps builds the question log, handoff and reminders over the store.
