@@ -160,27 +160,40 @@ func isGroup(t models.ChatType) bool {
 	return t == models.ChatTypeGroup || t == models.ChatTypeSupergroup
 }
 
-// floodToast answers a tap over the flood limit with a toast, at once and
+// toast is a tap over the flood limit, to be answered with a toast.
+type toast struct {
+	id   string // the callback query
+	from models.User
+}
+
+// floodToast answers a tap over the flood limit with a toast, soon and
 // once: best effort, so a flood costs no queue, no retry and no send budget.
+// Past maxToasts waiting, a tap goes unanswered (its spinner stops by itself).
 func (s *Server) floodToast(q *models.CallbackQuery) {
 	select {
-	case s.toasts <- q:
+	case s.toasts <- toast{id: q.ID, from: models.User{ID: q.From.ID, LanguageCode: q.From.LanguageCode}}:
 	default:
 		s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_unanswered")
 	}
 }
 
+// maxToasts bounds the toasts waiting to be sent; toasters send them.
+const (
+	maxToasts = 4096
+	toasters  = 4
+)
+
 // answerToasts sends the flood toasts until ctx ends.
 func (s *Server) answerToasts(ctx context.Context) {
 	for {
-		var q *models.CallbackQuery
+		var q toast
 		select {
 		case q = <-s.toasts:
 		case <-ctx.Done():
 			return
 		}
-		l, trad := s.commandLang(bot.Conversation{}, &q.From)
-		params := &tg.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: s.text.text("flood_tap", l, trad)}
+		l, trad := s.commandLang(bot.Conversation{}, &q.from)
+		params := &tg.AnswerCallbackQueryParams{CallbackQueryID: q.id, Text: s.text.text("flood_tap", l, trad)}
 		err := s.send.call(ctx, callSpec{method: "answerCallbackQuery", unlimited: true}, func(ctx context.Context, _ int64) error {
 			_, err := s.api.AnswerCallbackQuery(ctx, params)
 			return err

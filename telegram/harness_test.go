@@ -167,6 +167,32 @@ func (c *vclock) Advance(d time.Duration) {
 	c.waiters = kept
 }
 
+// sleeping counts the sleeps in progress.
+func (c *vclock) sleeping() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+// AdvanceToNext moves time on to the end of the earliest sleep, waking it
+// (and any ending at the same time).
+func (c *vclock) AdvanceToNext() {
+	c.mu.Lock()
+	if len(c.waiters) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	next := c.waiters[0].at
+	for _, w := range c.waiters {
+		if w.at.Before(next) {
+			next = w.at
+		}
+	}
+	d := next.Sub(c.now)
+	c.mu.Unlock()
+	c.Advance(d)
+}
+
 // sleepingUntil counts the sleeps that end at or before t.
 func (c *vclock) sleepingUntil(t time.Time) int {
 	c.mu.Lock()
@@ -202,6 +228,8 @@ type setup struct {
 	// autoClock runs the server on h.clock, which moves on only by the
 	// waits the server makes: minutes of retries take no time.
 	autoClock bool
+	// api is the fake Bot API to use (a restart); default a new one.
+	api *fakeAPI
 }
 
 func testConfig(apiURL string) config.Telegram {
@@ -218,7 +246,10 @@ func testConfig(apiURL string) config.Telegram {
 // start runs a server against a fresh fake API until the test ends.
 func start(t testing.TB, su setup) *harness {
 	t.Helper()
-	h := &harness{api: newFakeAPI(t), logs: &syncBuffer{}, sleeps: &sleeps{}, done: make(chan error, 1)}
+	h := &harness{api: su.api, logs: &syncBuffer{}, sleeps: &sleeps{}, done: make(chan error, 1)}
+	if h.api == nil {
+		h.api = newFakeAPI(t)
+	}
 	cfg := testConfig(h.api.URL())
 	if su.cfg != nil {
 		su.cfg(&cfg)
@@ -307,6 +338,15 @@ func (h *harness) quiet(t testing.TB) {
 	h.api.waitFor(t, "all updates handled", func() bool {
 		return h.srv.taken.Load() >= last && h.srv.sched.len() == 0
 	})
+}
+
+// waitTaken waits until the server has taken every update pushed so far.
+func (h *harness) waitTaken(t testing.TB) {
+	t.Helper()
+	h.api.mu.Lock()
+	last := h.api.maxID
+	h.api.mu.Unlock()
+	h.api.waitFor(t, "all updates taken", func() bool { return h.srv.taken.Load() >= last })
 }
 
 // waitHandled waits until the server is done with update id.

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -167,6 +168,20 @@ type statusClient struct {
 const maxResponseBytes = 32 << 20
 
 func (c statusClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.GetBody == nil {
+		// The library streams the form through a pipe. Read first, the
+		// request can be sent again by net/http when a kept-alive
+		// connection turns out closed before anything was written: that
+		// is safe, and saves a call that would otherwise look lost.
+		body, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, unsentError{err}
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return nil, err
@@ -182,6 +197,12 @@ type limitedBody struct {
 	io.Reader
 	io.Closer
 }
+
+// unsentError is a request that failed before it left.
+type unsentError struct{ err error }
+
+func (e unsentError) Error() string { return "request not sent: " + e.err.Error() }
+func (e unsentError) Unwrap() error { return e.err }
 
 // call runs one Bot API call with retries. fn gets the chat id to use, which
 // changes when Telegram says the group migrated.
@@ -376,6 +397,10 @@ func notSent(err error) bool {
 	if errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect") {
 		return true
 	}
+	var unsent unsentError
+	if errors.As(err, &unsent) {
+		return true
+	}
 	var dns *net.DNSError
 	var verify *tls.CertificateVerificationError
 	var header tls.RecordHeaderError
@@ -386,7 +411,10 @@ func notSent(err error) bool {
 	case errors.As(err, &dns), errors.As(err, &verify), errors.As(err, &header),
 		errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &alert):
 		return true
-	case strings.Contains(err.Error(), "TLS handshake timeout"):
+	case strings.Contains(err.Error(), "TLS handshake timeout"),
+		// A kept-alive connection the server had closed: net/http returns
+		// this when nothing of the request was written.
+		strings.Contains(err.Error(), "server closed idle connection"):
 		return true
 	}
 	return false

@@ -81,7 +81,7 @@ type Server struct {
 	journal     *journal
 	taken       atomic.Int64 // the highest update_id taken from Telegram
 	chatBacklog int          // updates one chat may have waiting
-	toasts      chan *models.CallbackQuery
+	toasts      chan toast
 	flood       *lru[int64, *floodState]
 	floodMu     sync.Mutex
 	// Chats whose backlog overflowed, told in the log once an hour.
@@ -317,11 +317,11 @@ func (s *Server) Run(ctx context.Context) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	go s.sched.run(workCtx)
-	s.toasts = make(chan *models.CallbackQuery, 256)
-	var toasters sync.WaitGroup
-	for range 2 {
-		toasters.Add(1)
-		go func() { defer toasters.Done(); s.answerToasts(workCtx) }()
+	s.toasts = make(chan toast, maxToasts)
+	var toasting sync.WaitGroup
+	for range toasters {
+		toasting.Add(1)
+		go func() { defer toasting.Done(); s.answerToasts(workCtx) }()
 	}
 	var runners sync.WaitGroup
 	if s.sup.Reminders != nil {
@@ -405,7 +405,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.sched.waitActive(stuck); err != nil {
 		s.log.Warn("replies still in progress at exit; their updates will be answered again", "active", s.sched.activeCount())
 	}
-	waitGroup(stuck, &toasters)
+	waitGroup(stuck, &toasting)
 	waitGroup(stuck, &runners)
 	s.log.Info("telegram bot stopped", "left_in_inbox", s.sched.len())
 	return runErr
