@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,13 @@ type Store struct {
 	now  func() time.Time
 	// inboxDone counts updates marked done since Open, to prune the inbox now and then.
 	inboxDone atomic.Int64
+	// writeMu lets one write transaction of this process run at a time.
+	// SQLite allows one writer anyway; queueing here instead of in its
+	// busy handler (which sleeps 1 ms, then longer) keeps writes flowing
+	// when many goroutines write at once.
+	writeMu sync.Mutex
+	// saves gathers conversation saves made at the same time into one transaction.
+	saves *groupCommit[savedConversation]
 }
 
 // Option changes how Open opens the store.
@@ -89,6 +97,7 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	// (WAL); writers queue on busy_timeout.
 	db.SetMaxOpenConns(4)
 	s := &Store{db: db, path: path, now: o.now}
+	s.saves = newGroupCommit(s.writeConversations)
 	if err := s.check(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -185,8 +194,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// exec runs one write statement.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.db.ExecContext(ctx, query, args...)
+}
+
 // inTx runs f in a write transaction and commits it when f returns nil.
 func (s *Store) inTx(ctx context.Context, what string, f func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", what, err)
