@@ -25,7 +25,7 @@ import (
 func runServe(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", stderr)
 	mode := fs.String("mode", cfg.Telegram.Mode, "how updates arrive: polling or webhook (telegram.mode)")
-	memory := fs.Bool("memory", false, "keep chat state in memory only, instead of the database in data_dir")
+	memory := fs.Bool("memory", false, "keep chat state and the inbox in memory only, instead of the database in data_dir (a restart loses unanswered updates)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: beianbot serve [--config FILE] [--mode polling|webhook] [--memory]")
 		fs.PrintDefaults()
