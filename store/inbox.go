@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -164,24 +165,21 @@ ON CONFLICT(update_id, seq) DO UPDATE SET chat_id = excluded.chat_id, message_id
 				}
 			}
 		}
-		if len(done) > 0 {
-			mark, err := tx.PrepareContext(ctx, "UPDATE inbox SET done_at = ?, body = NULL WHERE update_id = ? AND done_at IS NULL")
-			if err != nil {
+		// A statement per few hundred updates rather than per update.
+		for rest := done; len(rest) > 0; {
+			chunk := rest[:min(len(rest), 500)]
+			rest = rest[len(chunk):]
+			in := strings.Repeat(",?", len(chunk))[1:]
+			args := make([]any, 0, len(chunk)+1)
+			args = append(args, now)
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE inbox SET done_at = ?, body = NULL WHERE done_at IS NULL AND update_id IN ("+in+")", args...); err != nil {
 				return err
 			}
-			defer mark.Close()
-			drop, err := tx.PrepareContext(ctx, "DELETE FROM outbox WHERE update_id = ?")
-			if err != nil {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE update_id IN ("+in+")", args[1:]...); err != nil {
 				return err
-			}
-			defer drop.Close()
-			for _, id := range done {
-				if _, err := mark.ExecContext(ctx, now, id); err != nil {
-					return fmt.Errorf("update %d: %w", id, err)
-				}
-				if _, err := drop.ExecContext(ctx, id); err != nil {
-					return fmt.Errorf("update %d: %w", id, err)
-				}
 			}
 		}
 		if prune {

@@ -415,7 +415,7 @@ func TestGroupCommitBatches(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var batches [][]int
-	g := newGroupCommit(func(items []int) error {
+	g := newGroupCommit(func(items []int) []error {
 		mu.Lock()
 		first := len(batches) == 0
 		batches = append(batches, items)
@@ -423,7 +423,13 @@ func TestGroupCommitBatches(t *testing.T) {
 		if first {
 			<-release // the first batch is slow: the others gather meanwhile
 		}
-		return nil
+		errs := make([]error, len(items))
+		for i, n := range items {
+			if n == 7 {
+				errs[i] = errors.New("seven fails")
+			}
+		}
+		return errs
 	})
 	done := make(chan struct{})
 	go func() { g.do(0); close(done) }()
@@ -439,7 +445,12 @@ func TestGroupCommitBatches(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 1; i <= 10; i++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); g.do(i) }()
+		go func() {
+			defer wg.Done()
+			if err := g.do(i); (err != nil) != (i == 7) {
+				t.Errorf("item %d: %v", i, err)
+			}
+		}()
 	}
 	for {
 		g.mu.Lock()
@@ -455,5 +466,36 @@ func TestGroupCommitBatches(t *testing.T) {
 	<-done
 	if len(batches) != 2 || len(batches[1]) != 10 {
 		t.Errorf("batches %v, want the 10 saves made during the first write in one", batches)
+	}
+}
+
+func TestWritesTogetherFailAlone(t *testing.T) {
+	s := openTest(t, t.TempDir(), nil)
+	ctx := context.Background()
+	parts := []txWrite{
+		{ctx: ctx, f: func(tx *sql.Tx) error {
+			_, err := tx.Exec("INSERT INTO meta(key, value) VALUES('a', '1')")
+			return err
+		}},
+		{ctx: ctx, f: func(tx *sql.Tx) error {
+			if _, err := tx.Exec("INSERT INTO meta(key, value) VALUES('b', '1')"); err != nil {
+				return err
+			}
+			return errors.New("b changes its mind")
+		}},
+		{ctx: ctx, f: func(tx *sql.Tx) error { panic("c") }},
+		{ctx: ctx, f: func(tx *sql.Tx) error {
+			_, err := tx.Exec("INSERT INTO meta(key, value) VALUES('d', '1')")
+			return err
+		}},
+	}
+	errs := s.writeTogether(parts)
+	if errs[0] != nil || errs[1] == nil || errs[2] == nil || errs[3] != nil {
+		t.Fatalf("errors %v", errs)
+	}
+	for key, want := range map[string]bool{"a": true, "b": false, "d": true} {
+		if _, ok, _ := s.meta(ctx, key); ok != want {
+			t.Errorf("meta %s written = %v, want %v", key, ok, want)
+		}
 	}
 }
