@@ -3,10 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/beianbot/beianbot/bot"
 )
 
 // The inbox keeps each Telegram update that needs an answer from the moment
@@ -134,18 +138,53 @@ SELECT update_id, chat_id, kind, body, received_at FROM inbox WHERE done_at IS N
 	return out, nil
 }
 
-// RecordProgress records, in one transaction, messages sent for updates
-// still pending and updates done. A done update loses its body (customer
-// text is not kept once answered) and its outbox rows.
-func (s *Store) RecordProgress(ctx context.Context, sent []OutboxMessage, done []int64) error {
+// Progress is what the work on updates has done since it was last recorded.
+type Progress struct {
+	// States are chats' conversations to save (as Save does), written
+	// before the updates they came from are marked done.
+	States map[int64]bot.Conversation
+	Sent   []OutboxMessage // messages sent for updates still pending
+	Done   []int64         // updates answered
+}
+
+// RecordProgress records progress in one transaction. A done update loses
+// its body (customer text is not kept once answered) and its outbox rows.
+func (s *Store) RecordProgress(ctx context.Context, p Progress) error {
+	sent, done := p.Sent, p.Done
+	states := make(map[int64]string, len(p.States))
+	for chatID, c := range p.States {
+		states[chatID] = ""
+		if !reflect.ValueOf(c).IsZero() {
+			state, err := json.Marshal(c)
+			if err != nil {
+				return fmt.Errorf("encode conversation %d: %w", chatID, err)
+			}
+			states[chatID] = string(state)
+		}
+	}
 	finished := make(map[int64]bool, len(done))
 	for _, id := range done {
 		finished[id] = true
 	}
 	n := s.inboxDone.Add(int64(len(done)))
 	prune := n/inboxPruneEach != (n-int64(len(done)))/inboxPruneEach
-	return s.inTx(ctx, fmt.Sprintf("record %d messages sent and %d updates done", len(sent), len(done)), func(tx *sql.Tx) error {
+	what := fmt.Sprintf("record %d chat states, %d messages sent and %d updates done", len(states), len(sent), len(done))
+	return s.inTx(ctx, what, func(tx *sql.Tx) error {
 		now := millis(s.now())
+		for chatID, state := range states {
+			var err error
+			if state == "" {
+				_, err = tx.ExecContext(ctx, "DELETE FROM conversations WHERE chat_id = ?", chatID)
+			} else {
+				_, err = tx.ExecContext(ctx, `
+INSERT INTO conversations(chat_id, state, updated_at) VALUES(?, ?, ?)
+ON CONFLICT(chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+					chatID, state, now)
+			}
+			if err != nil {
+				return fmt.Errorf("conversation %d: %w", chatID, err)
+			}
+		}
 		if len(sent) > 0 {
 			ins, err := tx.PrepareContext(ctx, `
 INSERT INTO outbox(update_id, seq, chat_id, message_id, unsure, sent_at)

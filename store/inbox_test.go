@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/beianbot/beianbot/bot"
 )
 
 func inboxUpdate(id, chat int64) InboxUpdate {
@@ -58,11 +60,16 @@ func TestInboxAcceptAndComplete(t *testing.T) {
 		{UpdateID: 10, Seq: 0, ChatID: 2, MessageID: 9},
 		{UpdateID: 99, Seq: 0, ChatID: 3, MessageID: 1},
 	}
-	if err := s.RecordProgress(ctx, sent, []int64{10}); err != nil {
+	if err := s.RecordProgress(ctx, Progress{Sent: sent, Done: []int64{10}}); err != nil {
 		t.Fatal(err)
 	}
 	// The second send of 11/1 was lost too; 13 is done.
-	if err := s.RecordProgress(ctx, []OutboxMessage{{UpdateID: 11, Seq: 1, ChatID: 1, Unsure: 2}}, []int64{13}); err != nil {
+	// Chat state goes with it.
+	states := map[int64]bot.Conversation{1: {LastTopic: "deadline"}, 2: {}}
+	if err := s.Save(ctx, 2, bot.Conversation{LastTopic: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordProgress(ctx, Progress{States: states, Sent: []OutboxMessage{{UpdateID: 11, Seq: 1, ChatID: 1, Unsure: 2}}, Done: []int64{13}}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -81,6 +88,12 @@ func TestInboxAcceptAndComplete(t *testing.T) {
 	s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox").Scan(&outbox)
 	if bodies != 1 || outbox != 2 {
 		t.Errorf("%d bodies and %d outbox rows kept, want only those of the pending update (1, 2)", bodies, outbox)
+	}
+	if c, _ := s.Load(ctx, 1); c.LastTopic != "deadline" {
+		t.Errorf("chat 1 state = %+v, want the one recorded with the progress", c)
+	}
+	if c, _ := s.Load(ctx, 2); c.LastTopic != "" {
+		t.Errorf("chat 2 state = %+v, want it deleted (a zero state)", c)
 	}
 	// A done update is still recognised when delivered again.
 	if fresh, _ := s.AcceptUpdates(ctx, 0, []InboxUpdate{inboxUpdate(10, 2)}); fresh[0] {
@@ -107,7 +120,7 @@ func TestInboxPrunesDoneUpdates(t *testing.T) {
 			if id == n {
 				done = done[:len(done)-1] // the last one stays pending
 			}
-			if err := s.RecordProgress(ctx, nil, done); err != nil {
+			if err := s.RecordProgress(ctx, Progress{Done: done}); err != nil {
 				t.Fatal(err)
 			}
 			batch = batch[:0]
@@ -126,7 +139,7 @@ func TestInboxPrunesDoneUpdates(t *testing.T) {
 	for i := 0; i < inboxPruneEach; i++ {
 		id := int64(n + 1 + i)
 		s.AcceptUpdates(ctx, id, []InboxUpdate{inboxUpdate(id, 1)})
-		s.RecordProgress(ctx, nil, []int64{id})
+		s.RecordProgress(ctx, Progress{Done: []int64{id}})
 	}
 	s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM inbox WHERE done_at < ?", millis(t0.Add(time.Hour))).Scan(&rows)
 	if rows != 0 {

@@ -43,7 +43,8 @@ func runChild(spec string) int {
 	}
 	defer st.Close()
 	cfg := testConfig(apiURL)
-	cfg.ShutdownGrace = 200 * time.Millisecond
+	// Next to no grace: a SIGTERM leaves most of the backlog to the next start.
+	cfg.ShutdownGrace = time.Millisecond
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e, err := realEngine()
 	if err != nil {
@@ -122,15 +123,23 @@ func TestKillMidBacklogLosesNothing(t *testing.T) {
 		return d
 	}
 
-	// Two kills in the backlog, a stop (SIGTERM) in it, then a run to the end.
+	// Two kills in the backlog, a stop (SIGTERM) in it, then a run to the
+	// end; each after the child has sent some answers.
 	phases := []struct {
-		sig   syscall.Signal
-		after int // questions answered
-	}{{syscall.SIGKILL, 400}, {syscall.SIGKILL, 900}, {syscall.SIGTERM, 1400}, {syscall.SIGTERM, total}}
+		sig  syscall.Signal
+		sent int // answers the child sends first (0: all)
+	}{{syscall.SIGKILL, 300}, {syscall.SIGKILL, 400}, {syscall.SIGTERM, 300}, {syscall.SIGTERM, 0}}
 	var dupsBefore []int
 	for _, ph := range phases {
+		polls, before := api.pollCount(), api.sentCount()
 		cmd := child()
-		api.waitFor(t, fmt.Sprint(ph.after, " questions answered"), func() bool { return answered() >= ph.after })
+		// Running (its signal handler set) once it polls.
+		api.waitFor(t, "the child polling", func() bool { return api.pollCount() > polls })
+		if ph.sent == 0 {
+			api.waitFor(t, "every question answered", func() bool { return answered() == total })
+		} else {
+			api.waitFor(t, fmt.Sprint(ph.sent, " answers"), func() bool { return api.sentCount() >= before+ph.sent })
+		}
 		dupsBefore = append(dupsBefore, duplicates())
 		if err := cmd.Process.Signal(ph.sig); err != nil {
 			t.Fatal(err)
@@ -139,7 +148,7 @@ func TestKillMidBacklogLosesNothing(t *testing.T) {
 		if ph.sig == syscall.SIGTERM && err != nil {
 			t.Fatalf("child stopped by SIGTERM: %v\n%s", err, stderr.String())
 		}
-		t.Logf("%v after %d answered (%d duplicates so far)", ph.sig, answered(), duplicates())
+		t.Logf("%v with %d of %d answered (%d duplicates so far)", ph.sig, answered(), total, duplicates())
 	}
 	lost := total - answered()
 	dups := duplicates()

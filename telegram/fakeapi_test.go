@@ -44,6 +44,8 @@ type fakeAPI struct {
 	chatTypes map[int64]string
 	callbacks map[string]int // callback query id → times answered
 	delivered map[int64]time.Time
+	nSent     int           // messages delivered
+	nPolls    int           // getUpdates calls
 	patience  time.Duration // how long waitFor waits before failing
 }
 
@@ -383,6 +385,7 @@ func (f *fakeAPI) record(c apiCall, status int) {
 	f.calls = append(f.calls, c)
 	if c.Method == "sendMessage" && status == 200 {
 		f.sentTo[c.Fields["chat_id"]] = append(f.sentTo[c.Fields["chat_id"]], c)
+		f.nSent++
 	}
 	f.wake()
 }
@@ -396,6 +399,9 @@ func (f *fakeAPI) getUpdates(w http.ResponseWriter, r *http.Request, call apiCal
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
+	f.mu.Lock()
+	f.nPolls++
+	f.mu.Unlock()
 	f.record(call, 200) // on arrival: tests wait for polls to begin
 	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
 	defer deadline.Stop()
@@ -694,6 +700,20 @@ func (f *fakeAPI) sent(chat int64) []apiCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]apiCall(nil), f.sentTo[fmt.Sprint(chat)]...)
+}
+
+// sentCount is how many messages were delivered, to all chats.
+func (f *fakeAPI) sentCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nSent
+}
+
+// pollCount is how many getUpdates calls arrived.
+func (f *fakeAPI) pollCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nPolls
 }
 
 // waitSent waits until chat has received n messages and returns them.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/store"
 )
 
@@ -36,8 +37,10 @@ type Inbox interface {
 	// PendingUpdates returns the updates not yet done, oldest first, with
 	// the messages already sent for each.
 	PendingUpdates(ctx context.Context) ([]store.InboxUpdate, error)
-	// RecordProgress records messages sent and updates done, in one step.
-	RecordProgress(ctx context.Context, sent []store.OutboxMessage, done []int64) error
+	// RecordProgress records messages sent and updates done, in one step;
+	// and chats' states too, when the Inbox also keeps the Conversations
+	// (the server then saves state through it).
+	RecordProgress(ctx context.Context, p store.Progress) error
 }
 
 // WithInbox keeps taken updates in in (e.g. the database) instead of memory.
@@ -313,15 +316,22 @@ func (s *Server) getUpdates(ctx context.Context, offset int64, limit int) ([]jso
 
 // --- progress ---
 
-// journal writes the outbox and the updates done to the inbox in batches:
-// one write per batch, the next batch gathering while one is written. A
-// crash loses at most the batch being gathered: those updates are answered
-// again after the restart, and their messages may be sent a second time.
+// journal writes progress in batches: the chats' state, the outbox and the
+// updates done — one write each per batch, the next batch gathering while
+// one is written, so no answer waits for the disk. A chat's state is
+// written before (or with) the updates it came from are marked done: a
+// crash loses at most the batch being gathered, and those updates are then
+// answered again from the state they started with (their messages may be
+// sent a second time).
 type journal struct {
-	inbox Inbox
-	log   *slog.Logger
+	inbox       Inbox
+	keepsStates bool // the inbox also keeps the chats' state: it is saved with the progress
+	log         *slog.Logger
 
 	mu      sync.Mutex
+	room    *sync.Cond                 // signalled when a batch is taken for writing
+	states  map[int64]bot.Conversation // saved, not yet being written
+	writing map[int64]bot.Conversation // being written
 	sentBuf []store.OutboxMessage
 	doneBuf []int64
 	closed  bool
@@ -329,8 +339,10 @@ type journal struct {
 	ended   chan struct{}
 }
 
-func newJournal(in Inbox, log *slog.Logger) *journal {
-	j := &journal{inbox: in, log: log, kick: make(chan struct{}, 1), ended: make(chan struct{})}
+func newJournal(in Inbox, keepsStates bool, log *slog.Logger) *journal {
+	j := &journal{inbox: in, keepsStates: keepsStates, log: log, states: map[int64]bot.Conversation{},
+		kick: make(chan struct{}, 1), ended: make(chan struct{})}
+	j.room = sync.NewCond(&j.mu)
 	go j.run()
 	return j
 }
@@ -346,15 +358,47 @@ func (j *journal) sent(m store.OutboxMessage) {
 	j.wake()
 }
 
+// maxUnwritten bounds the updates answered and not yet being written. Past
+// it, answering waits for the journal: what a crash can make the bot send a
+// second time stays small, however fast answers go out.
+const maxUnwritten = 8
+
 func (j *journal) done(id int64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	for len(j.doneBuf) >= maxUnwritten && !j.closed {
+		j.room.Wait()
+	}
 	if j.closed {
 		j.log.Warn("update answered after shutdown not recorded; it will be answered again", "update", id)
 		return
 	}
 	j.doneBuf = append(j.doneBuf, id)
 	j.wake()
+}
+
+// saveState takes a chat's state to write with the next batch; false when
+// the journal does not (then the caller saves it itself).
+func (j *journal) saveState(chat int64, c bot.Conversation) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed || !j.keepsStates {
+		return false
+	}
+	j.states[chat] = c
+	j.wake()
+	return true
+}
+
+// state returns a chat's state saved and not yet written.
+func (j *journal) state(chat int64) (bot.Conversation, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if c, ok := j.states[chat]; ok {
+		return c, true
+	}
+	c, ok := j.writing[chat]
+	return c, ok
 }
 
 // wake tells the writer there is something to write; call with j.mu held.
@@ -375,21 +419,29 @@ func (j *journal) run() {
 
 func (j *journal) flush() {
 	j.mu.Lock()
-	sent, done := j.sentBuf, j.doneBuf
+	states, sent, done := j.states, j.sentBuf, j.doneBuf
+	j.states, j.writing = map[int64]bot.Conversation{}, states
 	j.sentBuf, j.doneBuf = nil, nil
+	j.room.Broadcast()
 	j.mu.Unlock()
-	if len(sent) == 0 && len(done) == 0 {
+	defer func() {
+		j.mu.Lock()
+		j.writing = nil
+		j.mu.Unlock()
+	}()
+	if len(states) == 0 && len(sent) == 0 && len(done) == 0 {
 		return
 	}
+	p := store.Progress{States: states, Sent: sent, Done: done}
 	var err error
 	for attempt := range 3 {
-		if err = j.inbox.RecordProgress(context.Background(), sent, done); err == nil {
+		if err = j.inbox.RecordProgress(context.Background(), p); err == nil {
 			return
 		}
-		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond) // a locked or busy database
+		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond) // the database may be busy (another process)
 	}
 	j.log.Error("cannot record progress in the inbox: these updates will be answered again after a restart",
-		"updates", len(done), "messages", len(sent), "err", err)
+		"updates", len(done), "messages", len(sent), "chats", len(states), "err", err)
 }
 
 // close writes what is left and stops.
@@ -401,8 +453,30 @@ func (j *journal) close() {
 	}
 	j.closed = true
 	close(j.kick)
+	j.room.Broadcast()
 	j.mu.Unlock()
 	<-j.ended
+}
+
+// journaledConversations saves chat state through the journal, and reads
+// it back from there until it is written.
+type journaledConversations struct {
+	Conversations
+	j *journal
+}
+
+func (c journaledConversations) Load(ctx context.Context, chatID int64) (bot.Conversation, error) {
+	if conv, ok := c.j.state(chatID); ok {
+		return conv, nil
+	}
+	return c.Conversations.Load(ctx, chatID)
+}
+
+func (c journaledConversations) Save(ctx context.Context, chatID int64, conv bot.Conversation) error {
+	if c.j.saveState(chatID, conv) {
+		return nil
+	}
+	return c.Conversations.Save(ctx, chatID, conv)
 }
 
 // --- in memory ---
@@ -461,9 +535,10 @@ func (m *memoryInbox) PendingUpdates(context.Context) ([]store.InboxUpdate, erro
 	return out, nil
 }
 
-func (m *memoryInbox) RecordProgress(_ context.Context, sent []store.OutboxMessage, done []int64) error {
+func (m *memoryInbox) RecordProgress(_ context.Context, p store.Progress) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	sent, done := p.Sent, p.Done // never States: a memoryInbox keeps no Conversations
 	for _, s := range sent {
 		if _, ok := m.pending[s.UpdateID]; !ok {
 			continue

@@ -306,8 +306,15 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.setCommands(ctx)
 
-	s.journal = newJournal(s.inbox, s.log)
+	// When the inbox also keeps the chats' state (one database), a chat's
+	// state is written with the progress it belongs to, in one commit,
+	// and no answer waits for the disk.
+	keepsStates := any(s.inbox) == any(s.convs)
+	s.journal = newJournal(s.inbox, keepsStates, s.log)
 	defer s.journal.close() // last: what was sent and answered is written before Run returns
+	if keepsStates {
+		s.convs = journaledConversations{Conversations: s.convs, j: s.journal}
+	}
 	if err := s.restore(ctx); err != nil {
 		return err
 	}

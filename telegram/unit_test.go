@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"runtime"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/store"
 	"github.com/go-telegram/bot/models"
 )
 
@@ -461,5 +463,42 @@ func TestConfigChecks(t *testing.T) {
 				t.Errorf("err = %v, want a ConfigError about %s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestJournaledStateIsReadBackAndWrittenWithProgress(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.AcceptUpdates(ctx, 5, []store.InboxUpdate{{ID: 5, ChatID: 1, Body: []byte("{}"), ReceivedAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	j := newJournal(st, true, slog.New(slog.DiscardHandler))
+	convs := journaledConversations{Conversations: st, j: j}
+	want := bot.Conversation{LastTopic: "deadline", Lang: lang.EN}
+	if err := convs.Save(ctx, 1, want); err != nil {
+		t.Fatal(err)
+	}
+	// Read back at once, whether or not the journal has written it yet.
+	if got, err := convs.Load(ctx, 1); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Load = %+v, %v; want %+v", got, err, want)
+	}
+	j.done(5)
+	j.close()
+	if got, _ := st.Load(ctx, 1); !reflect.DeepEqual(got, want) {
+		t.Errorf("state in the database = %+v, want %+v", got, want)
+	}
+	if pending, _ := st.PendingUpdates(ctx); len(pending) != 0 {
+		t.Errorf("update still pending: %+v", pending)
+	}
+	// Once the journal is closed, saves go straight to the database.
+	if err := convs.Save(ctx, 2, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Load(ctx, 2); !reflect.DeepEqual(got, want) {
+		t.Errorf("state saved after close = %+v", got)
 	}
 }
