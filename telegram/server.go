@@ -263,6 +263,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.flood = newLRU[int64, *floodState](s.cfg.MaxChats, floodTTL(s.cfg), s.now)
 	s.awaiting = newLRU[int64, arrivalWait](s.cfg.MaxChats, arrivalWaitTTL, s.now)
 	s.backlogWarned = newLRU[int64, struct{}](1000, time.Hour, s.now)
+	s.toasts = make(chan toast, maxToasts)
 	if id := s.cfg.SupportChatID; id != 0 && s.sup.Threads != nil {
 		// The group may have become a supergroup since the config was written.
 		if cur, err := s.sup.Threads.SupportChat(ctx, id); err != nil {
@@ -319,12 +320,36 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 
+	s.metrics.gauge("beianbot_telegram_queue_length", func() float64 { return float64(s.sched.len()) })
+	var metricsSrv *http.Server
+	if s.cfg.MetricsListen != "" {
+		if metricsSrv, err = s.serveMetrics(); err != nil {
+			return err
+		}
+		defer metricsSrv.Close()
+	}
+	var webhookSrv *http.Server
+	if s.cfg.Mode == "webhook" {
+		// Updates may come in from here on; they wait in the inbox for the workers below.
+		if webhookSrv, err = s.startWebhook(ctx); err != nil {
+			return err
+		}
+	} else {
+		// Telegram answers getUpdates with 409 while a webhook is set.
+		err := s.send.call(ctx, s.startupSpec("deleteWebhook"), func(ctx context.Context, _ int64) error {
+			_, err := s.api.DeleteWebhook(ctx, &tg.DeleteWebhookParams{})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("telegram deleteWebhook: %w", err)
+		}
+	}
+
 	// Work runs on a context of its own: cancelling ctx stops intake, and
 	// work goes on until the grace period ends.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	go s.sched.run(workCtx)
-	s.toasts = make(chan toast, maxToasts)
 	var toasting sync.WaitGroup
 	for range toasters {
 		toasting.Add(1)
@@ -343,34 +368,12 @@ func (s *Server) Run(ctx context.Context) error {
 			s.sup.Reminders.Run(workCtx, tick, s.clock, s.sendReminder)
 		}()
 	}
-	s.metrics.gauge("beianbot_telegram_queue_length", func() float64 { return float64(s.sched.len()) })
-
-	var metricsSrv *http.Server
-	if s.cfg.MetricsListen != "" {
-		if metricsSrv, err = s.serveMetrics(); err != nil {
-			return err
-		}
-		defer metricsSrv.Close()
-	}
-
 	intakeCtx, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
 	intakeDone := make(chan struct{})
-	var webhookSrv *http.Server
-	if s.cfg.Mode == "webhook" {
-		if webhookSrv, err = s.startWebhook(ctx); err != nil {
-			return err
-		}
+	if webhookSrv != nil {
 		close(intakeDone)
 	} else {
-		// Telegram answers getUpdates with 409 while a webhook is set.
-		err := s.send.call(ctx, s.startupSpec("deleteWebhook"), func(ctx context.Context, _ int64) error {
-			_, err := s.api.DeleteWebhook(ctx, &tg.DeleteWebhookParams{})
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("telegram deleteWebhook: %w", err)
-		}
 		go func() { s.poll(intakeCtx); close(intakeDone) }()
 	}
 	s.healthy.Store(true)
