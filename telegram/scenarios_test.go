@@ -342,3 +342,41 @@ func TestShutdownLeavesTheRestInTheInbox(t *testing.T) {
 		t.Errorf("%d updates still pending", len(pending))
 	}
 }
+
+func TestUnreachableReminderIsGivenBackAndSentOnce(t *testing.T) {
+	env := newSupportEnv(t, t.TempDir(), &clock{now: t0})
+	// Reminders are retried for 5 s of the server's (virtual) time, then
+	// given back to the next tick.
+	h := start(t, setup{autoClock: true, opts: []Option{WithSupport(env.sup)},
+		cfg: func(c *config.Telegram) { c.SupportChatID = supportGroup; c.SendDeadline = 5 * time.Second }})
+	env.ticks.mu.Lock()
+	env.ticks.poke = h.api.poke
+	env.ticks.mu.Unlock()
+	chat := privateChat(bob)
+	ask := h.say(t, chat, bob, "/remind", 1)[0]
+	h.press(t, chat, bob, ask, "2 h ago", 1)
+	toBob := func(f map[string]string) bool { return f["chat_id"] == fmt.Sprint(chat.id) }
+	const failures = 10
+	for range failures {
+		h.api.fail("sendMessage", scripted{status: 502, match: toBob})
+	}
+	env.clock.advance(10 * time.Hour) // 19:00
+	h.api.waitSent(t, chat.id, 3)
+	env.settle(t, h)
+	var reminders, attempts int
+	for _, c := range h.api.callsOf("sendMessage", chat.id) {
+		if strings.Contains(c.Fields["text"], "Reminder") {
+			attempts++
+			if c.Status == 200 {
+				reminders++
+			}
+		}
+	}
+	if reminders != 1 || attempts != failures+1 {
+		t.Errorf("the reminder went out %d times in %d attempts, want once after %d refusals", reminders, attempts, failures)
+	}
+	// The claims given back were taken again: it took more than one tick.
+	if n := h.srv.metrics.count("beianbot_telegram_reminders_sent_total", "kind", "before"); n < 2 {
+		t.Errorf("%v reminder sends, want the failed claims given back and tried again", n)
+	}
+}
