@@ -67,6 +67,8 @@ type Telegram struct {
 	ChatTTL       time.Duration `yaml:"chat_ttl"`
 	MetricsListen string        `yaml:"metrics_listen"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	InboxLimit    int           `yaml:"inbox_limit"`
+	SendDeadline  time.Duration `yaml:"send_deadline"`
 }
 
 // Webhook configures webhook mode.
@@ -122,6 +124,8 @@ func Default() Config {
 			MaxChats:      10000,
 			ChatTTL:       24 * time.Hour,
 			ShutdownGrace: 10 * time.Second,
+			InboxLimit:    10000,
+			SendDeadline:  5 * time.Minute,
 		},
 		LLM: LLM{
 			BaseURL:     "https://api.openai.com/v1",
@@ -309,6 +313,12 @@ func (c Config) validate() []error {
 	}
 	if c.Telegram.Workers < 1 {
 		errs = append(errs, errors.New("telegram.workers: must be at least 1"))
+	}
+	if c.Telegram.InboxLimit < 1 {
+		errs = append(errs, errors.New("telegram.inbox_limit: must be at least 1"))
+	}
+	if c.Telegram.SendDeadline < time.Second {
+		errs = append(errs, errors.New("telegram.send_deadline: must be at least 1s"))
 	}
 	if c.QuestionLog.RetentionDays < 1 {
 		errs = append(errs, errors.New("question_log.retention_days: must be at least 1"))

@@ -18,7 +18,7 @@ import (
 // may carry on with the zero value.
 func (s *Store) Load(ctx context.Context, chatID int64) (bot.Conversation, error) {
 	var state string
-	err := s.db.QueryRowContext(ctx, "SELECT state FROM conversations WHERE chat_id = ?", chatID).Scan(&state)
+	err := s.loadConversation.QueryRowContext(ctx, chatID).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bot.Conversation{}, nil
 	}
@@ -36,7 +36,7 @@ func (s *Store) Load(ctx context.Context, chatID int64) (bot.Conversation, error
 // the row, so chats with nothing pending and no pinned language cost nothing.
 func (s *Store) Save(ctx context.Context, chatID int64, c bot.Conversation) error {
 	if reflect.ValueOf(c).IsZero() {
-		if _, err := s.db.ExecContext(ctx, "DELETE FROM conversations WHERE chat_id = ?", chatID); err != nil {
+		if _, err := s.exec(ctx, "DELETE FROM conversations WHERE chat_id = ?", chatID); err != nil {
 			return fmt.Errorf("save conversation %d: %w", chatID, err)
 		}
 		return nil
@@ -45,7 +45,7 @@ func (s *Store) Save(ctx context.Context, chatID int64, c bot.Conversation) erro
 	if err != nil {
 		return fmt.Errorf("encode conversation %d: %w", chatID, err)
 	}
-	_, err = s.db.ExecContext(ctx, `
+	_, err = s.exec(ctx, `
 INSERT INTO conversations(chat_id, state, updated_at) VALUES(?, ?, ?)
 ON CONFLICT(chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
 		chatID, string(state), millis(s.now()))
@@ -59,7 +59,7 @@ ON CONFLICT(chat_id) DO UPDATE SET state = excluded.state, updated_at = excluded
 // chat_ttl): a pending ask-back that old is stale, and Purge only removes
 // rows after the much longer retention.
 func (s *Store) ExpireConversations(ctx context.Context, olderThan time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, "DELETE FROM conversations WHERE updated_at < ?", millis(olderThan))
+	res, err := s.exec(ctx, "DELETE FROM conversations WHERE updated_at < ?", millis(olderThan))
 	if err != nil {
 		return 0, fmt.Errorf("expire conversations: %w", err)
 	}
@@ -70,8 +70,9 @@ func (s *Store) ExpireConversations(ctx context.Context, olderThan time.Time) (i
 	return n, nil
 }
 
-// LastUpdateID returns the id of the last Telegram update fully processed,
-// 0 when none was recorded. Polling resumes at LastUpdateID()+1.
+// LastUpdateID returns the id of the last Telegram update taken (stored in
+// the inbox or found to need no answer), 0 when none was recorded. Polling
+// resumes at LastUpdateID()+1.
 func (s *Store) LastUpdateID(ctx context.Context) (int64, error) {
 	v, ok, err := s.meta(ctx, "last_update_id")
 	if err != nil || !ok {
@@ -84,23 +85,11 @@ func (s *Store) LastUpdateID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// SetLastUpdateID records the last Telegram update fully processed. It
+// SetLastUpdateID records the last Telegram update taken. It
 // overwrites rather than keeping the maximum: Telegram may restart update
 // ids at a random lower value after a week without updates.
 func (s *Store) SetLastUpdateID(ctx context.Context, id int64) error {
 	return s.inTx(ctx, "save last update id", func(tx *sql.Tx) error {
 		return setMeta(ctx, tx, "last_update_id", strconv.FormatInt(id, 10))
 	})
-}
-
-// UpdateOffsets adapts the store to an interface with Last and Save, the
-// shape the Telegram adapter's Offsets interface has.
-type UpdateOffsets struct{ S *Store }
-
-// Last is LastUpdateID.
-func (o UpdateOffsets) Last(ctx context.Context) (int64, error) { return o.S.LastUpdateID(ctx) }
-
-// Save is SetLastUpdateID.
-func (o UpdateOffsets) Save(ctx context.Context, updateID int64) error {
-	return o.S.SetLastUpdateID(ctx, updateID)
 }

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// crashChild writes a reminder and a handoff thread per round and reports
+// crashChild writes a reminder, a handoff thread and an inbox update per round and reports
 // each on stdout only after its transaction committed.
 func crashChild(dir string) int {
 	ctx := context.Background()
@@ -55,6 +55,11 @@ func crashChild(dir string) int {
 			return 1
 		}
 		fmt.Fprintf(out, "thread %d %d\n", th.ID, i)
+		if _, err := s.AcceptUpdates(ctx, i, []InboxUpdate{{ID: i, ChatID: i, Body: []byte("{}"), ReceivedAt: t0}}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Fprintf(out, "update %d %d\n", i, i)
 		out.Flush() // one write per round: the parent never sees half a line
 	}
 }
@@ -126,6 +131,16 @@ func TestKilledMidWriteLosesNothingCommitted(t *testing.T) {
 			if err != nil || !ok || got.ID != r.id || got.CustomerChatID != r.chat {
 				t.Errorf("thread %d of chat %d: %+v, %v, %v", r.id, r.chat, got, ok, err)
 			}
+		}
+	}
+	pending := map[int64]bool{}
+	for _, id := range pendingIDs(t, s) {
+		pending[id] = true
+	}
+	offset, _ := s.InboxOffset(ctx)
+	for _, r := range reported {
+		if r.kind == "update" && (!pending[r.id] || offset < r.id) {
+			t.Errorf("update %d reported accepted: in the inbox %v, offset %d", r.id, pending[r.id], offset)
 		}
 	}
 	// Whatever the child had in flight is either whole or absent.

@@ -101,6 +101,32 @@ ALTER TABLE thread_messages ADD COLUMN agent INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE thread_messages ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX threads_created ON threads(created_at);
 `,
+	// 3: the Telegram inbox and outbox. An update is stored when it is taken
+	// from Telegram, in the transaction that moves the offset (meta
+	// last_update_id), and marked done once answered; the outbox records each
+	// message sent for an update not yet done, so that answering it again
+	// after a crash does not send those messages twice.
+	`
+CREATE TABLE inbox (
+	update_id   INTEGER PRIMARY KEY,
+	chat_id     INTEGER NOT NULL,
+	kind        TEXT    NOT NULL DEFAULT '',
+	body        BLOB,             -- the update as Telegram sent it; NULL once done
+	received_at INTEGER NOT NULL,
+	done_at     INTEGER
+);
+CREATE INDEX inbox_pending ON inbox(update_id) WHERE done_at IS NULL;
+
+CREATE TABLE outbox (
+	update_id  INTEGER NOT NULL,
+	seq        INTEGER NOT NULL,
+	chat_id    INTEGER NOT NULL,
+	message_id INTEGER NOT NULL DEFAULT 0, -- 0: Telegram's answer was lost
+	unsure     INTEGER NOT NULL DEFAULT 0, -- sends whose answer was lost
+	sent_at    INTEGER NOT NULL,
+	PRIMARY KEY (update_id, seq)
+);
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -39,7 +39,7 @@ func (s *Store) LogQuestion(ctx context.Context, q Question) (int64, error) {
 	if at.IsZero() {
 		at = s.now()
 	}
-	res, err := s.db.ExecContext(ctx, `
+	res, err := s.exec(ctx, `
 INSERT INTO questions(at, chat_hash, lang, traditional, topic, score, answered, feedback, handoff, question, rephrase, rephrase_accepted)
 VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		millis(at), q.ChatHash, string(q.Lang), boolInt(q.Traditional), q.Topic, q.Score, boolInt(q.Answered),
@@ -61,7 +61,7 @@ func (s *Store) SetFeedback(ctx context.Context, questionID int64, chatHash stri
 	if vote < -1 || vote > 1 {
 		return false, fmt.Errorf("set feedback on question %d: vote %d is not -1, 0 or 1", questionID, vote)
 	}
-	res, err := s.db.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		"UPDATE questions SET feedback = ? WHERE id = ? AND chat_hash = ?", vote, questionID, chatHash)
 	if err != nil {
 		return false, fmt.Errorf("set feedback on question %d: %w", questionID, err)
@@ -76,7 +76,7 @@ func (s *Store) SetFeedback(ctx context.Context, questionID int64, chatHash stri
 // MarkHandoff records that a logged question was handed to a person
 // (e.g. after 👎 or /human, when the entry was logged without one).
 func (s *Store) MarkHandoff(ctx context.Context, questionID int64) error {
-	if _, err := s.db.ExecContext(ctx, "UPDATE questions SET handoff = 1 WHERE id = ?", questionID); err != nil {
+	if _, err := s.exec(ctx, "UPDATE questions SET handoff = 1 WHERE id = ?", questionID); err != nil {
 		return fmt.Errorf("mark handoff on question %d: %w", questionID, err)
 	}
 	return nil

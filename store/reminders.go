@@ -174,7 +174,7 @@ WHERE id = ? AND reminder_id = ? AND done_at IS NULL`, now, id, reminderID); err
 // (Telegram answered with an error), so the next tick tries again. Do not
 // release after a timeout: the message may have been delivered.
 func (s *Store) ReleaseReminderStep(ctx context.Context, stepID int64) error {
-	_, err := s.db.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		"UPDATE reminder_steps SET done_at = NULL, outcome = '' WHERE id = ? AND outcome = 'sent'", stepID)
 	if err != nil {
 		return fmt.Errorf("release reminder step %d: %w", stepID, err)
@@ -186,7 +186,7 @@ func (s *Store) ReleaseReminderStep(ctx context.Context, stepID int64) error {
 // id must match, so a forged button cannot cancel another chat's reminder.
 // ok is false when there was nothing to cancel.
 func (s *Store) CancelReminder(ctx context.Context, chatID, reminderID int64) (ok bool, err error) {
-	res, err := s.db.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		"UPDATE reminders SET cancelled_at = ? WHERE id = ? AND chat_id = ? AND cancelled_at IS NULL",
 		millis(s.now()), reminderID, chatID)
 	if err != nil {

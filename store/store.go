@@ -1,5 +1,5 @@
 // Package store keeps beianbot's state in one SQLite file under the data
-// directory: conversations, the Telegram offset, handoff threads, reminders and the question log.
+// directory: conversations, the Telegram inbox and offset, handoff threads, reminders and the question log.
 //
 // Store is a concrete type. The code that uses it declares the small
 // interface it needs (see package support and telegram), so a PostgreSQL
@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -36,6 +37,13 @@ type Store struct {
 	db   *sql.DB
 	path string
 	now  func() time.Time
+	// inboxDone counts updates marked done since Open, to prune the inbox now and then.
+	inboxDone atomic.Int64
+	// writes gathers the write transactions of this process that come at
+	// the same time into one SQLite transaction (see inTx).
+	writes *groupCommit[txWrite]
+	// loadConversation is prepared once: every answer reads its chat's state.
+	loadConversation *sql.Stmt
 }
 
 // Option changes how Open opens the store.
@@ -93,6 +101,7 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	// (WAL); writers queue on busy_timeout.
 	db.SetMaxOpenConns(4)
 	s := &Store{db: db, path: path, now: o.now}
+	s.writes = newGroupCommit(s.writeTogether)
 	if err := s.check(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -112,6 +121,10 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	if s.loadConversation, err = db.PrepareContext(ctx, "SELECT state FROM conversations WHERE chat_id = ?"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	// Say so when something happened to the file; stay quiet otherwise (report, purge).
 	level := slog.LevelDebug
@@ -229,26 +242,168 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.loadConversation.Close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close database %s: %w", s.path, err)
 	}
 	return nil
 }
 
-// inTx runs f in a write transaction and commits it when f returns nil.
+// exec runs one write statement (in a transaction of its own, see inTx).
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := s.inTx(ctx, "", func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// inTx runs f in a write transaction and commits it when f returns nil;
+// f's changes are undone when it returns an error. It returns once they
+// are committed.
+//
+// Every answer the bot sends writes a little (the chat's state, the inbox),
+// and each commit waits for the disk (synchronous=FULL). So writes that come
+// at the same time are committed together: the first caller runs its f and
+// those of the callers waiting meanwhile in one SQLite transaction, each in
+// a savepoint of its own so that one's error undoes only its own changes,
+// and commits once for all. SQLite allows one writer at a time anyway.
 func (s *Store) inTx(ctx context.Context, what string, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	if err := ctx.Err(); err != nil {
+		return wrapWhat(what, err)
+	}
+	return wrapWhat(what, s.writes.do(txWrite{ctx: ctx, f: f}))
+}
+
+func wrapWhat(what string, err error) error {
+	if err == nil || what == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// txWrite is one caller's part of a transaction.
+type txWrite struct {
+	ctx context.Context
+	f   func(*sql.Tx) error
+}
+
+// maxWritesTogether bounds the parts of one transaction.
+const maxWritesTogether = 256
+
+// writeTogether runs the parts in one transaction and reports each one's outcome.
+func (s *Store) writeTogether(parts []txWrite) []error {
+	errs := make([]error, len(parts))
+	all := func(err error) []error {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	// Begin and commit belong to all the parts: no one caller's context.
+	bg := context.Background()
+	tx, err := s.db.BeginTx(bg, nil)
 	if err != nil {
-		return fmt.Errorf("%s: begin: %w", what, err)
+		return all(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback() // a no-op after Commit
-	if err := f(tx); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+	for i, p := range parts {
+		if len(parts) == 1 {
+			errs[i] = runPart(p, tx)
+			if errs[i] != nil {
+				return errs
+			}
+			break
+		}
+		if _, err := tx.ExecContext(bg, "SAVEPOINT part"); err != nil {
+			return all(fmt.Errorf("savepoint: %w", err))
+		}
+		if errs[i] = runPart(p, tx); errs[i] != nil {
+			if _, err := tx.ExecContext(bg, "ROLLBACK TO part"); err != nil {
+				return all(fmt.Errorf("roll back to savepoint: %w", err))
+			}
+		}
+		if _, err := tx.ExecContext(bg, "RELEASE part"); err != nil {
+			return all(fmt.Errorf("release savepoint: %w", err))
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", what, err)
+		return all(fmt.Errorf("commit: %w", err))
 	}
-	return nil
+	return errs
+}
+
+// runPart runs one caller's part, turning a panic into its error so the
+// other callers of the transaction are not left waiting.
+func runPart(p txWrite, tx *sql.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in a write: %v", r)
+		}
+	}()
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	return p.f(tx)
+}
+
+// groupCommit writes items that callers hand in at the same time in one
+// batch. A caller that finds no batch being written writes what has
+// gathered so far (up to maxWritesTogether); the others wait, and once the
+// batch is written, whoever's item is still unwritten writes the next.
+type groupCommit[T any] struct {
+	write func([]T) []error // one error per item
+
+	mu      sync.Mutex
+	turn    *sync.Cond // signalled when a batch is written
+	queue   []*pendingWrite[T]
+	writing bool
+}
+
+type pendingWrite[T any] struct {
+	item    T
+	err     error
+	written bool
+}
+
+func newGroupCommit[T any](write func([]T) []error) *groupCommit[T] {
+	g := &groupCommit[T]{write: write}
+	g.turn = sync.NewCond(&g.mu)
+	return g
+}
+
+func (g *groupCommit[T]) do(item T) error {
+	p := &pendingWrite[T]{item: item}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.queue = append(g.queue, p)
+	for !p.written {
+		if g.writing {
+			g.turn.Wait()
+			continue
+		}
+		g.writing = true
+		n := min(len(g.queue), maxWritesTogether)
+		batch := append([]*pendingWrite[T](nil), g.queue[:n]...)
+		g.queue = g.queue[n:]
+		g.mu.Unlock()
+
+		items := make([]T, len(batch))
+		for i, b := range batch {
+			items[i] = b.item
+		}
+		errs := g.write(items)
+
+		g.mu.Lock()
+		for i, b := range batch {
+			b.err, b.written = errs[i], true
+		}
+		g.writing = false
+		g.turn.Broadcast()
+	}
+	return p.err
 }
 
 // Times are stored as Unix milliseconds (UTC): sortable, comparable in SQL,

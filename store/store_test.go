@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -379,5 +381,121 @@ func TestContextCancelled(t *testing.T) {
 	cancel()
 	if _, err := s.Load(ctx, 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("Load with a cancelled context: %v", err)
+	}
+}
+
+func TestConcurrentSaves(t *testing.T) {
+	s := openTest(t, t.TempDir(), nil)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				chat := int64(g*100 + i%5)
+				if err := s.Save(ctx, chat, bot.Conversation{LastTopic: fmt.Sprint("t", i)}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for g := range 16 {
+		for k := range 5 {
+			// Each goroutine's last save of chat g*100+k was i = 20+k.
+			if c, err := s.Load(ctx, int64(g*100+k)); err != nil || c.LastTopic != fmt.Sprint("t", 20+k) {
+				t.Errorf("chat %d = %+v, %v; want its last save", g*100+k, c, err)
+			}
+		}
+	}
+}
+
+func TestGroupCommitBatches(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var batches [][]int
+	g := newGroupCommit(func(items []int) []error {
+		mu.Lock()
+		first := len(batches) == 0
+		batches = append(batches, items)
+		mu.Unlock()
+		if first {
+			<-release // the first batch is slow: the others gather meanwhile
+		}
+		errs := make([]error, len(items))
+		for i, n := range items {
+			if n == 7 {
+				errs[i] = errors.New("seven fails")
+			}
+		}
+		return errs
+	})
+	done := make(chan struct{})
+	go func() { g.do(0); close(done) }()
+	for {
+		mu.Lock()
+		n := len(batches)
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		runtime.Gosched()
+	}
+	var wg sync.WaitGroup
+	for i := 1; i <= 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := g.do(i); (err != nil) != (i == 7) {
+				t.Errorf("item %d: %v", i, err)
+			}
+		}()
+	}
+	for {
+		g.mu.Lock()
+		n := len(g.queue)
+		g.mu.Unlock()
+		if n == 10 {
+			break
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	<-done
+	if len(batches) != 2 || len(batches[1]) != 10 {
+		t.Errorf("batches %v, want the 10 saves made during the first write in one", batches)
+	}
+}
+
+func TestWritesTogetherFailAlone(t *testing.T) {
+	s := openTest(t, t.TempDir(), nil)
+	ctx := context.Background()
+	parts := []txWrite{
+		{ctx: ctx, f: func(tx *sql.Tx) error {
+			_, err := tx.Exec("INSERT INTO meta(key, value) VALUES('a', '1')")
+			return err
+		}},
+		{ctx: ctx, f: func(tx *sql.Tx) error {
+			if _, err := tx.Exec("INSERT INTO meta(key, value) VALUES('b', '1')"); err != nil {
+				return err
+			}
+			return errors.New("b changes its mind")
+		}},
+		{ctx: ctx, f: func(tx *sql.Tx) error { panic("c") }},
+		{ctx: ctx, f: func(tx *sql.Tx) error {
+			_, err := tx.Exec("INSERT INTO meta(key, value) VALUES('d', '1')")
+			return err
+		}},
+	}
+	errs := s.writeTogether(parts)
+	if errs[0] != nil || errs[1] == nil || errs[2] == nil || errs[3] != nil {
+		t.Fatalf("errors %v", errs)
+	}
+	for key, want := range map[string]bool{"a": true, "b": false, "d": true} {
+		if _, ok, _ := s.meta(ctx, key); ok != want {
+			t.Errorf("meta %s written = %v, want %v", key, ok, want)
+		}
 	}
 }

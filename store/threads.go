@@ -117,7 +117,7 @@ func found(t Thread, err error, format string, args ...any) (Thread, bool, error
 // a person (their replies), false for the bot's own posts. Adding the same
 // message twice is not an error.
 func (s *Store) AddSupportMessage(ctx context.Context, threadID, supportChatID, messageID int64, agent bool) error {
-	_, err := s.db.ExecContext(ctx, `
+	_, err := s.exec(ctx, `
 INSERT INTO thread_messages(support_chat_id, message_id, thread_id, agent, created_at) VALUES(?, ?, ?, ?, ?)
 ON CONFLICT(support_chat_id, message_id) DO NOTHING`,
 		supportChatID, messageID, threadID, boolInt(agent), millis(s.now()))
@@ -131,7 +131,7 @@ ON CONFLICT(support_chat_id, message_id) DO NOTHING`,
 // agent named (e.g. "/close deadline"), "" for none. ok is false when the
 // thread was not open, so a second /close can say so.
 func (s *Store) CloseThread(ctx context.Context, threadID int64, resolvedTopic string) (ok bool, err error) {
-	res, err := s.db.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		"UPDATE threads SET open = 0, closed_at = ?, resolved_topic = ? WHERE id = ? AND open = 1",
 		millis(s.now()), resolvedTopic, threadID)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,6 +28,7 @@ import (
 type fakeAPI struct {
 	t     testing.TB
 	srv   *httptest.Server
+	ln    *switchListener
 	token string
 
 	mu        sync.Mutex
@@ -42,6 +44,8 @@ type fakeAPI struct {
 	chatTypes map[int64]string
 	callbacks map[string]int // callback query id → times answered
 	delivered map[int64]time.Time
+	nSent     int           // messages delivered
+	nPolls    int           // getUpdates calls
 	patience  time.Duration // how long waitFor waits before failing
 }
 
@@ -71,8 +75,14 @@ type scripted struct {
 	match  func(fields map[string]string) bool
 }
 
-// hangUp as a scripted status drops the connection without an answer.
-const hangUp = -1
+// Scripted statuses that are not HTTP answers.
+const (
+	// hangUp drops the connection without doing anything.
+	hangUp = -1
+	// lostAnswer does what was asked (a message is delivered), then drops
+	// the connection instead of answering: the bot cannot know it worked.
+	lostAnswer = -2
+)
 
 const fakeToken = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
 
@@ -83,10 +93,107 @@ func newFakeAPI(t testing.TB) *fakeAPI {
 		chatTypes: map[int64]string{}, callbacks: map[string]int{}, delivered: map[int64]time.Time{},
 		patience: 15 * time.Second,
 	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.ln = newSwitchListener(t)
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	f.srv.Listener = f.ln
+	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f
 }
+
+// down makes the API unreachable, as in an outage: new connections are
+// refused and open ones are cut.
+func (f *fakeAPI) down() {
+	f.ln.down()
+	f.srv.CloseClientConnections()
+}
+
+// up ends the outage, on the same address.
+func (f *fakeAPI) up() { f.ln.up(f.t) }
+
+// switchListener is a listener that can stop listening (connections are
+// then refused, as by a host that is down) and start again on its address.
+type switchListener struct {
+	addr net.Addr
+	mu   sync.Mutex
+	cur  net.Listener  // nil while down
+	back chan struct{} // closed when listening again
+	shut bool
+}
+
+func newSwitchListener(t testing.TB) *switchListener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &switchListener{addr: ln.Addr(), cur: ln, back: make(chan struct{})}
+}
+
+func (l *switchListener) Accept() (net.Conn, error) {
+	for {
+		l.mu.Lock()
+		cur, back, shut := l.cur, l.back, l.shut
+		l.mu.Unlock()
+		if shut {
+			return nil, net.ErrClosed
+		}
+		if cur == nil {
+			<-back
+			continue
+		}
+		c, err := cur.Accept()
+		if err == nil {
+			return c, nil
+		}
+		l.mu.Lock()
+		replaced := l.cur != cur && !l.shut
+		l.mu.Unlock()
+		if !replaced {
+			return nil, err
+		}
+	}
+}
+
+func (l *switchListener) down() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur != nil {
+		l.cur.Close()
+		l.cur = nil
+	}
+}
+
+func (l *switchListener) up(t testing.TB) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur != nil || l.shut {
+		return
+	}
+	ln, err := net.Listen("tcp", l.addr.String())
+	if err != nil {
+		t.Errorf("listen again on %s: %v", l.addr, err)
+		return
+	}
+	l.cur = ln
+	close(l.back)
+	l.back = make(chan struct{})
+}
+
+func (l *switchListener) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.shut {
+		return nil
+	}
+	l.shut = true
+	close(l.back)
+	if l.cur != nil {
+		return l.cur.Close()
+	}
+	return nil
+}
+
+func (l *switchListener) Addr() net.Addr { return l.addr }
 
 func (f *fakeAPI) URL() string { return f.srv.URL }
 
@@ -169,6 +276,13 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s, ok := f.scripted(method, fields); ok {
+		if s.status == lostAnswer {
+			f.handle(httptest.NewRecorder(), r, method, call)
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
 		f.record(call, s.status)
 		if s.status == hangUp {
 			conn, _, err := w.(http.Hijacker).Hijack()
@@ -186,6 +300,12 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 			500: "Internal Server Error", 502: "Bad Gateway", 400: "Bad Request: chat not found"}[s.status], 1)
 		return
 	}
+	f.handle(w, r, method, call)
+}
+
+// handle carries out a Bot API call.
+func (f *fakeAPI) handle(w http.ResponseWriter, r *http.Request, method string, call apiCall) {
+	fields := call.Fields
 	switch method {
 	case "getUpdates":
 		f.getUpdates(w, r, call)
@@ -265,6 +385,7 @@ func (f *fakeAPI) record(c apiCall, status int) {
 	f.calls = append(f.calls, c)
 	if c.Method == "sendMessage" && status == 200 {
 		f.sentTo[c.Fields["chat_id"]] = append(f.sentTo[c.Fields["chat_id"]], c)
+		f.nSent++
 	}
 	f.wake()
 }
@@ -278,6 +399,9 @@ func (f *fakeAPI) getUpdates(w http.ResponseWriter, r *http.Request, call apiCal
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
+	f.mu.Lock()
+	f.nPolls++
+	f.mu.Unlock()
 	f.record(call, 200) // on arrival: tests wait for polls to begin
 	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
 	defer deadline.Stop()
@@ -576,6 +700,20 @@ func (f *fakeAPI) sent(chat int64) []apiCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]apiCall(nil), f.sentTo[fmt.Sprint(chat)]...)
+}
+
+// sentCount is how many messages were delivered, to all chats.
+func (f *fakeAPI) sentCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nSent
+}
+
+// pollCount is how many getUpdates calls arrived.
+func (f *fakeAPI) pollCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nPolls
 }
 
 // waitSent waits until chat has received n messages and returns them.

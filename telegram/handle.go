@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/store"
 	"github.com/beianbot/beianbot/support"
 )
 
@@ -33,83 +35,252 @@ type request struct {
 	answered bool
 	lang     lang.Lang
 	trad     bool
+	out      *delivery
 }
 
-// onUpdate is the library's only handler. It runs on the library's single
-// worker, in update order: it decides quickly whether the update needs an
-// answer and queues it; the answering happens on the dispatcher's workers.
-func (s *Server) onUpdate(ctx context.Context, _ *tg.Bot, u *models.Update) {
-	if u == nil {
-		return
-	}
-	if u.ID <= s.floor {
-		s.metrics.inc("beianbot_telegram_updates_total", "kind", "duplicate")
-		return
-	}
-	if _, dup := s.seen.Get(u.ID); dup {
-		s.metrics.inc("beianbot_telegram_updates_total", "kind", "duplicate")
-		s.log.Debug("duplicate update dropped", "update", u.ID)
-		return
-	}
-	s.seen.Put(u.ID, struct{}{})
-	s.marks.begin(u.ID)
-	queued := false
+// delivery is what the work on one update has sent so far. The requests
+// made for it (to the customer, to the support group) share it, so its
+// messages are numbered in the order sent: the outbox records them by that
+// number, and after a restart the same work skips what already went out.
+type delivery struct {
+	update      int64 // 0: not an update (a reminder): nothing recorded
+	seq         int   // the number of the next message
+	sent        map[int]store.OutboxMessage
+	lost        lostPolicy
+	deadline    time.Time
+	interrupted bool // stopped by shutdown: the update stays in the inbox
+	anySent     bool
+}
+
+// to is a request for the same work, answering in another chat.
+func (rq *request) to(chat int64, l lang.Lang, trad bool) *request {
+	return &request{update: rq.update, chat: chat, group: chat < 0, received: rq.received, lang: l, trad: trad, out: rq.out}
+}
+
+// triage decides, quickly and without I/O, what an update needs: an item
+// to store and answer, a toast for a tap over the flood limit, or nothing.
+// perChat counts the items of the batch being triaged, per chat.
+func (s *Server) triage(u *models.Update, perChat map[int64]int) (*item, *models.CallbackQuery) {
+	kind := itemAnswer
+	var metric string
 	switch {
 	case u.Message != nil:
-		s.metrics.inc("beianbot_telegram_updates_total", "kind", "message")
-		queued = s.admitMessage(ctx, u.ID, u.Message)
+		metric = "message"
+		m := u.Message
+		if s.isSupport(m) {
+			if !s.supportWork(m) {
+				s.metrics.inc("beianbot_telegram_updates_total", "kind", "ignored")
+				return nil, nil
+			}
+			break
+		}
+		if !s.wantsAnswer(m) {
+			s.metrics.inc("beianbot_telegram_updates_total", "kind", "ignored")
+			return nil, nil
+		}
+		ok, notice := s.admitUser(m.From.ID)
+		switch {
+		case notice:
+			kind, metric = itemFloodNotice, "flood_noticed"
+		case !ok:
+			s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_dropped")
+			return nil, nil
+		}
 	case u.CallbackQuery != nil:
-		s.metrics.inc("beianbot_telegram_updates_total", "kind", "callback")
-		queued = s.admitCallback(ctx, u.ID, u.CallbackQuery)
+		metric = "callback"
+		if ok, _ := s.admitUser(u.CallbackQuery.From.ID); !ok {
+			// Answered at once with a toast, and dropped: a tapping user
+			// takes no place in any queue.
+			s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_dropped")
+			return nil, u.CallbackQuery
+		}
 	case u.EditedMessage != nil:
 		// An edit is not a new question; answering again would confuse.
 		s.metrics.inc("beianbot_telegram_updates_total", "kind", "edited")
+		return nil, nil
 	default:
 		s.metrics.inc("beianbot_telegram_updates_total", "kind", "other")
+		return nil, nil
 	}
-	if !queued {
-		s.done(u.ID)
-	}
-}
-
-// done records an update as handled and remembers the safe offset.
-func (s *Server) done(id int64) {
-	if s.handled != nil {
-		defer s.handled(id)
-	}
-	mark, moved := s.marks.end(id)
-	if !moved {
-		return
-	}
-	s.saveMu.Lock()
-	defer s.saveMu.Unlock()
-	if mark <= s.saved {
-		return
-	}
-	if err := s.offsets.Save(context.Background(), mark); err != nil {
-		s.log.Warn("cannot save the last handled update", "err", err)
-		return
-	}
-	s.saved = mark
-}
-
-// enqueue queues fn behind the earlier updates of the same queue (the
-// chat's). It reports false when the update could not be queued (shutting
-// down): it then stays unhandled, and Telegram delivers it again after the
-// restart.
-func (s *Server) enqueue(ctx context.Context, queue int64, rq *request, fn func(ctx context.Context, rq *request)) bool {
-	j := &job{chat: queue, run: func(ctx context.Context) {
-		defer s.done(rq.update)
-		if ctx.Err() != nil {
-			return // past the shutdown deadline
+	chat, sendsTo, group := s.route(u)
+	if n := s.sched.queued(chat) + perChat[chat]; n >= s.chatBacklog {
+		// One chat may not fill the inbox: it would stop intake for everyone.
+		s.metrics.inc("beianbot_telegram_updates_total", "kind", "backlog_dropped")
+		if _, told := s.backlogWarned.Get(chat); !told {
+			s.backlogWarned.Put(chat, struct{}{})
+			s.log.Warn("a chat's backlog is full: its new messages are dropped until it shrinks", "chat", chat, "backlog", n)
 		}
-		s.safely(ctx, rq, fn)
-	}}
-	if err := s.queue.submit(ctx, j); err != nil {
-		s.log.Info("update not queued: shutting down", "update", rq.update)
+		return nil, nil
+	}
+	return &item{id: u.ID, kind: kind, chat: chat, sendsTo: sendsTo, group: group, received: s.now(), metric: metric}, nil
+}
+
+// wantsAnswer tells whether a customer's message is for the bot: from a
+// person, in a private chat or addressed to the bot in a group, and not a
+// service message (members joining, pins…).
+func (s *Server) wantsAnswer(m *models.Message) bool {
+	if m.From == nil || m.From.IsBot {
+		return false // channels posting in groups, other bots
+	}
+	switch m.Chat.Type {
+	case models.ChatTypePrivate:
+	case models.ChatTypeGroup, models.ChatTypeSupergroup:
+		if !s.addressed(m) {
+			return false
+		}
+	default:
 		return false
 	}
+	return m.Text != "" || hasContent(m)
+}
+
+// route tells an update's queue (the chat whose order it keeps), the chat
+// it answers in (whose send limit it waits for; 0: none to wait for) and
+// whether that is a group.
+func (s *Server) route(u *models.Update) (queue, sendsTo int64, group bool) {
+	switch {
+	case u.Message != nil:
+		m := u.Message
+		if s.isSupport(m) {
+			// Agents' replies go to customers: the group's own limit is no reason to wait.
+			return m.Chat.ID, 0, true
+		}
+		return m.Chat.ID, m.Chat.ID, isGroup(m.Chat.Type)
+	case u.CallbackQuery != nil:
+		rq := s.callbackRequest(u.ID, u.CallbackQuery)
+		if rq.chat == 0 {
+			return u.CallbackQuery.From.ID, 0, false // a button under an inline message: no chat to answer in
+		}
+		return rq.chat, rq.chat, rq.group
+	}
+	return 0, 0, false
+}
+
+func isGroup(t models.ChatType) bool {
+	return t == models.ChatTypeGroup || t == models.ChatTypeSupergroup
+}
+
+// toast is a tap over the flood limit, to be answered with a toast.
+type toast struct {
+	id   string // the callback query
+	from models.User
+}
+
+// floodToast answers a tap over the flood limit with a toast, soon and
+// once: best effort, so a flood costs no queue, no retry and no send budget.
+// Past maxToasts waiting, a tap goes unanswered (its spinner stops by itself).
+func (s *Server) floodToast(q *models.CallbackQuery) {
+	select {
+	case s.toasts <- toast{id: q.ID, from: models.User{ID: q.From.ID, LanguageCode: q.From.LanguageCode}}:
+	default:
+		s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_unanswered")
+	}
+}
+
+// maxToasts bounds the toasts waiting to be sent; toasters send them.
+const (
+	maxToasts = 4096
+	toasters  = 4
+)
+
+// answerToasts sends the flood toasts until ctx ends.
+func (s *Server) answerToasts(ctx context.Context) {
+	for {
+		var q toast
+		select {
+		case q = <-s.toasts:
+		case <-ctx.Done():
+			return
+		}
+		l, trad := s.commandLang(bot.Conversation{}, &q.from)
+		params := &tg.AnswerCallbackQueryParams{CallbackQueryID: q.id, Text: s.text.text("flood_tap", l, trad)}
+		err := s.send.call(ctx, callSpec{method: "answerCallbackQuery", unlimited: true}, func(ctx context.Context, _ int64) error {
+			_, err := s.api.AnswerCallbackQuery(ctx, params)
+			return err
+		})
+		if err != nil {
+			s.log.Debug("flood toast not delivered", "err", err)
+		}
+	}
+}
+
+// work answers one stored item; it reports false when shutdown interrupted
+// it, so the update stays in the inbox for the next start.
+func (s *Server) work(ctx context.Context, it *item) bool {
+	var u models.Update
+	if err := json.Unmarshal(it.body, &u); err != nil {
+		s.log.Error("unreadable update dropped", "update", it.id, "err", err)
+		s.journal.done(it.id)
+		return true
+	}
+	rq := s.requestFor(&u)
+	rq.received = it.received
+	rq.out = &delivery{update: it.id, sent: it.sent, lost: resendOnce, deadline: s.now().Add(s.cfg.SendDeadline)}
+	if ctx.Err() != nil {
+		return false
+	}
+	s.safely(ctx, rq, func(ctx context.Context, rq *request) { s.answer(ctx, rq, &u, it.kind) })
+	if rq.out.interrupted {
+		return false
+	}
+	s.journal.done(it.id)
+	if s.handled != nil {
+		s.handled(it.id)
+	}
 	return true
+}
+
+// requestFor reads where an update is answered.
+func (s *Server) requestFor(u *models.Update) *request {
+	switch {
+	case u.Message != nil:
+		m := u.Message
+		rq := &request{update: u.ID, chat: m.Chat.ID, from: m.From}
+		if isGroup(m.Chat.Type) {
+			rq.group, rq.replyTo = true, m.ID
+			if m.IsTopicMessage {
+				rq.thread = m.MessageThreadID
+			}
+		}
+		if s.isSupport(m) {
+			rq.lang = lang.EN
+		}
+		return rq
+	case u.CallbackQuery != nil:
+		return s.callbackRequest(u.ID, u.CallbackQuery)
+	}
+	return &request{update: u.ID}
+}
+
+func (s *Server) callbackRequest(id int64, q *models.CallbackQuery) *request {
+	rq := &request{update: id, from: &q.From, callback: q.ID}
+	switch msg := q.Message.Message; {
+	case msg != nil:
+		rq.chat = msg.Chat.ID
+		rq.group = isGroup(msg.Chat.Type)
+		if msg.IsTopicMessage {
+			rq.thread = msg.MessageThreadID
+		}
+	case q.Message.InaccessibleMessage != nil:
+		rq.chat = q.Message.InaccessibleMessage.Chat.ID
+	}
+	return rq
+}
+
+// answer does what an update asks.
+func (s *Server) answer(ctx context.Context, rq *request, u *models.Update, kind string) {
+	switch {
+	case kind == itemFloodNotice:
+		conv := s.loadConv(ctx, rq)
+		l, trad := s.commandLang(conv, rq.from)
+		s.sendPlain(ctx, rq, s.text.text("flood", l, trad), nil)
+	case u.Message != nil && s.isSupport(u.Message):
+		s.handleSupport(ctx, rq, u.Message)
+	case u.Message != nil:
+		s.handleMessage(ctx, rq, u.Message)
+	case u.CallbackQuery != nil:
+		s.handleCallback(ctx, rq, u.CallbackQuery)
+	}
 }
 
 // safely runs fn, turning a panic into a log line and an apology, so that
@@ -130,77 +301,6 @@ func (s *Server) safely(ctx context.Context, rq *request, fn func(ctx context.Co
 		}
 	}()
 	fn(ctx, rq)
-}
-
-// admitMessage decides whether a message gets an answer and queues it.
-func (s *Server) admitMessage(ctx context.Context, id int64, m *models.Message) bool {
-	if sc := s.supportChat.Load(); sc != 0 && (m.Chat.ID == sc || m.MigrateFromChatID == sc) {
-		return s.admitSupport(ctx, id, m)
-	}
-	if m.From == nil || m.From.IsBot {
-		return false // channels posting in groups, other bots
-	}
-	rq := &request{update: id, chat: m.Chat.ID, from: m.From, received: s.now()}
-	switch m.Chat.Type {
-	case models.ChatTypePrivate:
-	case models.ChatTypeGroup, models.ChatTypeSupergroup:
-		rq.group, rq.replyTo = true, m.ID
-		if m.IsTopicMessage {
-			rq.thread = m.MessageThreadID
-		}
-		if !s.addressed(m) {
-			return false
-		}
-	default:
-		return false
-	}
-	if m.Text == "" && !hasContent(m) {
-		return false // service messages: members joining, pins, …
-	}
-	ok, notice := s.admitUser(m.From.ID)
-	switch {
-	case ok:
-		return s.enqueue(ctx, rq.chat, rq, func(ctx context.Context, rq *request) { s.handleMessage(ctx, rq, m) })
-	case notice:
-		s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_noticed")
-		return s.enqueue(ctx, rq.chat, rq, func(ctx context.Context, rq *request) {
-			conv := s.loadConv(ctx, rq)
-			l, trad := s.commandLang(conv, rq.from)
-			s.sendPlain(ctx, rq, s.text.text("flood", l, trad), nil)
-		})
-	}
-	s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_dropped")
-	return false
-}
-
-// admitCallback queues a button tap. Every tap is answered, even one from
-// a user over the flood limit (with no further work).
-func (s *Server) admitCallback(ctx context.Context, id int64, q *models.CallbackQuery) bool {
-	rq := &request{update: id, from: &q.From, received: s.now(), callback: q.ID}
-	msg := q.Message.Message
-	switch {
-	case msg != nil:
-		rq.chat = msg.Chat.ID
-		rq.group = msg.Chat.Type == models.ChatTypeGroup || msg.Chat.Type == models.ChatTypeSupergroup
-		if msg.IsTopicMessage {
-			rq.thread = msg.MessageThreadID
-		}
-	case q.Message.InaccessibleMessage != nil:
-		rq.chat = q.Message.InaccessibleMessage.Chat.ID
-	}
-	queue := rq.chat
-	if queue == 0 {
-		queue = q.From.ID // a button under an inline message: no chat to answer in
-	}
-	ok, _ := s.admitUser(q.From.ID)
-	return s.enqueue(ctx, queue, rq, func(ctx context.Context, rq *request) {
-		if !ok {
-			s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_dropped")
-			s.answerCallback(ctx, rq, "")
-			return
-		}
-		s.handleCallback(ctx, rq, q)
-	})
 }
 
 // addressed tells whether a group message is for the bot: a command (not
@@ -631,10 +731,11 @@ func (s *Server) answerCallback(ctx context.Context, rq *request, toast string) 
 	}
 	rq.answered = true
 	params := &tg.AnswerCallbackQueryParams{CallbackQueryID: rq.callback, Text: toast}
-	err := s.send.call(ctx, "answerCallbackQuery", rq.chat, rq.group, false, func(ctx context.Context, _ int64) error {
+	err := s.send.call(ctx, s.spec(rq, "answerCallbackQuery", false), func(ctx context.Context, _ int64) error {
 		_, err := s.api.AnswerCallbackQuery(ctx, params)
 		return err
 	})
+	s.noteInterrupted(rq, err)
 	if err != nil {
 		s.log.Warn("cannot answer a button tap", "chat", rq.chat, "err", err)
 	}
@@ -662,11 +763,12 @@ func (s *Server) dropButtons(ctx context.Context, rq *request, q *models.Callbac
 		}
 	}
 	params := &tg.EditMessageReplyMarkupParams{ChatID: rq.chat, MessageID: msg.ID, ReplyMarkup: inlineKeyboard{InlineKeyboard: rows}}
-	err := s.send.call(ctx, "editMessageReplyMarkup", rq.chat, rq.group, false, func(ctx context.Context, chat int64) error {
+	err := s.send.call(ctx, s.spec(rq, "editMessageReplyMarkup", false), func(ctx context.Context, chat int64) error {
 		params.ChatID = chat
 		_, err := s.api.EditMessageReplyMarkup(ctx, params)
 		return err
 	})
+	s.noteInterrupted(rq, err)
 	if err != nil {
 		s.log.Debug("cannot remove buttons", "chat", rq.chat, "kind", kind, "err", err)
 	}
@@ -801,13 +903,9 @@ type inlineButton struct {
 }
 
 // sendPlain sends plain text as HTML-escaped parts, the buttons under the
-// last part. If Telegram cannot parse a part, it is sent again without
-// formatting rather than lost.
+// last part.
 func (s *Server) sendPlain(ctx context.Context, rq *request, text string, rows [][]inlineButton) error {
 	parts := splitText(text, maxMessageUnits)
-	if len(parts) == 0 {
-		return nil
-	}
 	for i, part := range parts {
 		params := &tg.SendMessageParams{
 			Text:               escapeHTML(part),
@@ -821,12 +919,7 @@ func (s *Server) sendPlain(ctx context.Context, rq *request, text string, rows [
 		if i == len(parts)-1 && len(rows) > 0 {
 			params.ReplyMarkup = inlineKeyboard{InlineKeyboard: rows}
 		}
-		err := s.sendMessage(ctx, rq, params)
-		if err != nil && isParseError(err) {
-			params.Text, params.ParseMode = part, ""
-			err = s.sendMessage(ctx, rq, params)
-		}
-		if err != nil {
+		if _, err := s.sendMessage(ctx, rq, params, part); err != nil {
 			var se *sendError
 			if errors.As(err, &se) && se.kind == kindBlocked {
 				s.log.Info("user blocked the bot; reply dropped", "chat", rq.chat)
@@ -837,13 +930,85 @@ func (s *Server) sendPlain(ctx context.Context, rq *request, text string, rows [
 	return nil
 }
 
-func (s *Server) sendMessage(ctx context.Context, rq *request, params *tg.SendMessageParams) error {
-	return s.send.call(ctx, "sendMessage", rq.chat, rq.group, true, func(ctx context.Context, chat int64) error {
-		if chat != rq.chat { // the group became a supergroup
-			rq.chat = chat
+// sendMessage sends one message for rq's work and records it in the outbox.
+// A message the outbox says already went out (before a restart) is not sent
+// again. If Telegram cannot parse the HTML, the message goes out as plain
+// text rather than not at all.
+func (s *Server) sendMessage(ctx context.Context, rq *request, params *tg.SendMessageParams, plain string) (*models.Message, error) {
+	if rq.out == nil {
+		rq.out = &delivery{lost: resendOnce, deadline: s.now().Add(s.cfg.SendDeadline)}
+	}
+	out := rq.out
+	seq := out.seq
+	out.seq++
+	sp := s.spec(rq, "sendMessage", true)
+	prior, recorded := out.sent[seq]
+	if recorded {
+		sp.lostSoFar = prior.Unsure
+		if m := sp.lost.maxLost(); prior.MessageID != 0 || (m > 0 && prior.Unsure >= m) {
+			s.log.Debug("message already sent before the restart", "update", out.update, "seq", seq)
+			return &models.Message{ID: int(prior.MessageID)}, nil
 		}
-		params.ChatID = chat
-		_, err := s.api.SendMessage(ctx, params)
-		return err
-	})
+	}
+	var msg *models.Message
+	send := func() error {
+		return s.send.call(ctx, sp, func(ctx context.Context, chat int64) error {
+			if chat != rq.chat { // the group became a supergroup
+				rq.chat = chat
+			}
+			params.ChatID = chat
+			var err error
+			msg, err = s.api.SendMessage(ctx, params)
+			return err
+		})
+	}
+	err := send()
+	if err != nil && isParseError(err) {
+		params.Text, params.ParseMode = plain, ""
+		err = send()
+	}
+	var se *sendError
+	lost := 0
+	if errors.As(err, &se) {
+		lost = se.lost
+	}
+	s.noteInterrupted(rq, err)
+	if err == nil || lost > 0 {
+		out.anySent = true
+		if out.update != 0 {
+			rec := store.OutboxMessage{UpdateID: out.update, Seq: seq, ChatID: rq.chat, Unsure: prior.Unsure + lost}
+			if msg != nil && err == nil {
+				rec.MessageID = int64(msg.ID)
+			}
+			s.journal.sent(rec)
+		}
+	}
+	return msg, err
+}
+
+// spec describes a call made for rq's work: within its deadline, and with
+// its policy for lost answers when it posts a message.
+func (s *Server) spec(rq *request, method string, message bool) callSpec {
+	sp := callSpec{method: method, chat: rq.chat, group: rq.group, message: message, lost: retryLost}
+	if rq.out != nil {
+		sp.deadline = rq.out.deadline
+		if message {
+			sp.lost = rq.out.lost
+		}
+	} else {
+		sp.deadline = s.now().Add(s.cfg.SendDeadline)
+		if message {
+			sp.lost = resendOnce
+		}
+	}
+	return sp
+}
+
+// noteInterrupted marks rq's work unfinished when a call gave up because of
+// shutdown, so its update is not marked done.
+func (s *Server) noteInterrupted(rq *request, err error) {
+	var se *sendError
+	if rq.out != nil && errors.As(err, &se) && se.kind == kindCanceled {
+		rq.out.interrupted = true
+	}
 }

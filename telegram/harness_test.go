@@ -51,16 +51,21 @@ func (s *syncBuffer) String() string {
 }
 
 // sleeps records the waits the server asks for and returns at once, so
-// tests of retry_after and back-off take no time.
+// tests of retry_after and back-off take no time. With clk set, each wait
+// moves clk on by its length: time passes only as fast as the server waits.
 type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
+	mu  sync.Mutex
+	d   []time.Duration
+	clk *clock
 }
 
 func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
 	s.mu.Lock()
 	s.d = append(s.d, d)
 	s.mu.Unlock()
+	if s.clk != nil && ctx.Err() == nil {
+		s.clk.advance(d)
+	}
 	return ctx.Err()
 }
 
@@ -70,10 +75,12 @@ func (s *sleeps) all() []time.Duration {
 	return append([]time.Duration(nil), s.d...)
 }
 
-// clock is a settable time for the flood-control test.
+// clock is a settable time. onAdvance, when set, is told the new time
+// after each advance.
 type clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu        sync.Mutex
+	now       time.Time
+	onAdvance func(time.Time)
 }
 
 func (c *clock) Now() time.Time {
@@ -84,8 +91,119 @@ func (c *clock) Now() time.Time {
 
 func (c *clock) advance(d time.Duration) {
 	c.mu.Lock()
+	c.now = c.now.Add(d)
+	now, hook := c.now, c.onAdvance
+	c.mu.Unlock()
+	if hook != nil {
+		hook(now)
+	}
+}
+
+// vclock is a virtual time whose sleeps last until the test moves it on:
+// for tests that stop time (a rate limit that must not refill) and then
+// let it pass in steps.
+type vclock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []vwaiter
+	poke    func() // told when a sleep begins
+}
+
+type vwaiter struct {
+	at time.Time
+	ch chan struct{}
+}
+
+func newVClock(t time.Time) *vclock { return &vclock{now: t} }
+
+func (c *vclock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *vclock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	if d <= 0 {
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+	w := vwaiter{at: c.now.Add(d), ch: make(chan struct{})}
+	c.waiters = append(c.waiters, w)
+	poke := c.poke
+	c.mu.Unlock()
+	if poke != nil {
+		poke()
+	}
+	select {
+	case <-w.ch:
+		return nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		for i, x := range c.waiters {
+			if x.ch == w.ch {
+				c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+				break
+			}
+		}
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// Advance moves time on by d and wakes the sleeps that are over.
+func (c *vclock) Advance(d time.Duration) {
+	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.now) {
+			kept = append(kept, w)
+		} else {
+			close(w.ch)
+		}
+	}
+	c.waiters = kept
+}
+
+// sleeping counts the sleeps in progress.
+func (c *vclock) sleeping() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+// AdvanceToNext moves time on to the end of the earliest sleep, waking it
+// (and any ending at the same time).
+func (c *vclock) AdvanceToNext() {
+	c.mu.Lock()
+	if len(c.waiters) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	next := c.waiters[0].at
+	for _, w := range c.waiters {
+		if w.at.Before(next) {
+			next = w.at
+		}
+	}
+	d := next.Sub(c.now)
+	c.mu.Unlock()
+	c.Advance(d)
+}
+
+// sleepingUntil counts the sleeps that end at or before t.
+func (c *vclock) sleepingUntil(t time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, w := range c.waiters {
+		if !w.at.After(t) {
+			n++
+		}
+	}
+	return n
 }
 
 var noLimits = sendLimits{global: rate.Inf, perChat: rate.Inf, perGroup: rate.Inf}
@@ -97,6 +215,7 @@ type harness struct {
 	srv     *Server
 	logs    *syncBuffer
 	sleeps  *sleeps
+	clock   *clock // with setup.autoClock
 	cancel  context.CancelFunc
 	done    chan error
 }
@@ -106,6 +225,11 @@ type setup struct {
 	server func(*Server)
 	engine engine
 	opts   []Option
+	// autoClock runs the server on h.clock, which moves on only by the
+	// waits the server makes: minutes of retries take no time.
+	autoClock bool
+	// api is the fake Bot API to use (a restart); default a new one.
+	api *fakeAPI
 }
 
 func testConfig(apiURL string) config.Telegram {
@@ -122,7 +246,10 @@ func testConfig(apiURL string) config.Telegram {
 // start runs a server against a fresh fake API until the test ends.
 func start(t testing.TB, su setup) *harness {
 	t.Helper()
-	h := &harness{api: newFakeAPI(t), logs: &syncBuffer{}, sleeps: &sleeps{}, done: make(chan error, 1)}
+	h := &harness{api: su.api, logs: &syncBuffer{}, sleeps: &sleeps{}, done: make(chan error, 1)}
+	if h.api == nil {
+		h.api = newFakeAPI(t)
+	}
 	cfg := testConfig(h.api.URL())
 	if su.cfg != nil {
 		su.cfg(&cfg)
@@ -137,6 +264,12 @@ func start(t testing.TB, su setup) *harness {
 		t.Fatalf("newServer: %v", err)
 	}
 	srv.sleep = h.sleeps.sleep
+	srv.jitter = func() float64 { return 1 } // waits of exactly the back-off
+	if su.autoClock {
+		h.clock = &clock{now: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)}
+		h.sleeps.clk = h.clock
+		srv.now = h.clock.Now
+	}
 	srv.limits = noLimits
 	h.handled = map[int64]bool{}
 	srv.handled = func(id int64) {
@@ -145,6 +278,7 @@ func start(t testing.TB, su setup) *harness {
 		h.mu.Unlock()
 		h.api.poke()
 	}
+	srv.notify = h.api.poke
 	if su.server != nil {
 		su.server(srv)
 	}
@@ -194,17 +328,25 @@ func (h *harness) press(t testing.TB, c tChat, u tUser, sent apiCall, label stri
 	return h.api.waitSent(t, c.id, before+n)[before:]
 }
 
-// quiet waits until every pushed update has been handled, so a test can
-// assert that something was NOT sent.
+// quiet waits until every pushed update has been taken and no work is
+// left, so a test can assert that something was NOT sent.
 func (h *harness) quiet(t testing.TB) {
 	t.Helper()
 	h.api.mu.Lock()
 	last := h.api.maxID
 	h.api.mu.Unlock()
 	h.api.waitFor(t, "all updates handled", func() bool {
-		mark, _ := h.srv.offsets.Last(context.Background())
-		return mark >= last
+		return h.srv.taken.Load() >= last && h.srv.sched.len() == 0
 	})
+}
+
+// waitTaken waits until the server has taken every update pushed so far.
+func (h *harness) waitTaken(t testing.TB) {
+	t.Helper()
+	h.api.mu.Lock()
+	last := h.api.maxID
+	h.api.mu.Unlock()
+	h.api.waitFor(t, "all updates taken", func() bool { return h.srv.taken.Load() >= last })
 }
 
 // waitHandled waits until the server is done with update id.

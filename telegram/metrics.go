@@ -28,14 +28,16 @@ type histogram struct {
 }
 
 var metricHelp = map[string]string{
-	"beianbot_telegram_updates_total":          "Updates received, by kind (message, callback, edited, other, duplicate, flood_dropped, ignored).",
+	"beianbot_telegram_updates_total":          "Updates received, by kind (message, callback, edited, other, ignored, duplicate, flood_noticed, flood_dropped, flood_unanswered, backlog_dropped).",
 	"beianbot_telegram_replies_total":          "Replies sent, by topic and language.",
 	"beianbot_telegram_reply_seconds":          "Time from receiving an update to its reply being sent.",
-	"beianbot_telegram_send_errors_total":      "Failed Bot API calls, by kind (rate_limited, blocked, server, network, bad_request, migrated, unauthorized, other).",
+	"beianbot_telegram_send_errors_total":      "Failed Bot API call attempts, by kind (rate_limited, blocked, server, network, bad_request, migrated, unauthorized, other).",
+	"beianbot_telegram_unsure_sends_total":     "Bot API calls whose answer was lost after the request was sent (they may have been carried out), by method.",
+	"beianbot_telegram_poll_errors_total":      "Failed getUpdates calls.",
 	"beianbot_telegram_panics_total":           "Handler panics recovered.",
 	"beianbot_telegram_feedback_total":         "Feedback taps, by vote.",
-	"beianbot_telegram_webhook_rejected_total": "Webhook requests refused, by reason (secret, too_large, malformed).",
-	"beianbot_telegram_queue_length":           "Updates waiting or being handled.",
+	"beianbot_telegram_webhook_rejected_total": "Webhook requests refused, by reason (secret, too_large, malformed, busy).",
+	"beianbot_telegram_queue_length":           "Updates taken and not yet answered (in the inbox).",
 }
 
 func newMetrics() *metrics {

@@ -3,183 +3,340 @@ package telegram
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"sync"
+	"time"
 )
 
-// The library starts a goroutine per update, with no bound and no order. The
-// server instead hands each update to a dispatcher: a fixed pool of workers
-// and one queue per chat, so a chat's messages are answered one after the
-// other, in the order sent, while different chats proceed in parallel.
-
-var errClosed = errors.New("dispatcher closed")
+// The scheduler decides which update is worked on next. Each chat has its
+// own queue, worked through one update at a time and in order; chats take
+// turns, round robin. A chat whose send limit is used up (a group may be
+// sent 20 messages a minute) waits aside, off the turns, until it may send
+// again: so a busy group delays only itself, and a private chat's first
+// reply goes ahead of a group's hundredth.
+//
+// A fixed number of workers bounds the updates being worked on at once. An
+// update that has to wait in the middle of its work (a retry's back-off, a
+// rate limit) gives its worker back while it waits (see pause), so a
+// waiting chat holds no worker another chat needs. maxActive bounds the
+// updates started and not finished, waiting ones included.
 
 // job is the work for one update.
 type job struct {
-	chat int64 // the queue it goes in
-	run  func(ctx context.Context)
+	id      int64 // the update
+	chat    int64 // the queue it goes in
+	sendsTo int64 // the chat whose send limit must allow a message before it starts (0: none)
+	group   bool  // sendsTo is a group
+	run     func(ctx context.Context)
+	done    bool // set by run when the update is answered (not interrupted)
 }
 
-type dispatcher struct {
-	mu      sync.Mutex
-	chats   map[int64][]*job // queued jobs per chat; the first one is running or about to
-	ready   chan int64       // chats with work and no worker on them
-	slots   chan struct{}    // one per queued job: bounds the queue
-	pending int
-	closed  bool
-	workers sync.WaitGroup
+type chatQueue struct {
+	jobs    []*job // the first is running, or next
+	running bool
+	parked  bool // waiting for its send limit
 }
 
-// newDispatcher starts n workers; at most max jobs wait or run at a time.
-func newDispatcher(ctx context.Context, n, max int) *dispatcher {
-	d := &dispatcher{
-		chats: map[int64][]*job{},
-		// Chats in ready never outnumber queued jobs, so sends never block.
-		ready: make(chan int64, max),
-		slots: make(chan struct{}, max),
+type scheduler struct {
+	workers   int
+	maxActive int
+	readyAt   func(chat int64, group bool) time.Time
+	now       func() time.Time
+	sleep     func(ctx context.Context, d time.Duration) error
+	ended     func(j *job) // told after each job, outside the lock
+
+	mu       sync.Mutex
+	chats    map[int64]*chatQueue
+	turns    fifo[int64] // chats whose next job may start now
+	parked   parkHeap    // chats waiting for their send limit, earliest first
+	pending  int         // jobs queued or active
+	busy     int         // jobs holding a worker
+	active   int         // jobs started and not finished
+	resuming []chan struct{}
+	stopped  bool
+	changed  chan struct{} // wakes the loop
+	progress chan struct{} // closed and replaced whenever a job ends
+	armed    time.Time     // the parked wake-up the loop's timer is set for
+}
+
+// workerKey marks a job's context: pause gives the job's worker back.
+type workerKey struct{}
+
+func newScheduler(workers, maxActive int, now func() time.Time, sleep func(context.Context, time.Duration) error,
+	readyAt func(int64, bool) time.Time) *scheduler {
+	return &scheduler{
+		workers: max(1, workers), maxActive: max(1, maxActive),
+		now: now, sleep: sleep, readyAt: readyAt,
+		chats:    map[int64]*chatQueue{},
+		changed:  make(chan struct{}, 1),
+		progress: make(chan struct{}),
 	}
-	d.workers.Add(n)
-	for range n {
-		go d.work(ctx)
-	}
-	return d
 }
 
-// submit queues j behind its chat's earlier jobs. It blocks while the queue
-// is full, which holds back the poller (or the webhook's HTTP answer).
-func (d *dispatcher) submit(ctx context.Context, j *job) error {
+func (sc *scheduler) poke() {
 	select {
-	case d.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	case sc.changed <- struct{}{}:
+	default:
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		<-d.slots
-		return errClosed
-	}
-	q := d.chats[j.chat]
-	d.chats[j.chat] = append(q, j)
-	d.pending++
-	if len(q) == 0 {
-		d.ready <- j.chat
-	}
-	return nil
 }
 
-func (d *dispatcher) work(ctx context.Context) {
-	defer d.workers.Done()
-	for chat := range d.ready {
-		d.mu.Lock()
-		j := d.chats[chat][0]
-		d.mu.Unlock()
-
-		j.run(ctx)
-
-		d.mu.Lock()
-		if q := d.chats[chat][1:]; len(q) == 0 {
-			delete(d.chats, chat)
-		} else {
-			d.chats[chat] = q
-			d.ready <- chat // to the back: other chats get their turn
-		}
-		d.pending--
-		if d.closed && d.pending == 0 {
-			close(d.ready)
-		}
-		d.mu.Unlock()
-		<-d.slots
+// submit queues j behind its chat's earlier jobs.
+func (sc *scheduler) submit(j *job) {
+	sc.mu.Lock()
+	q := sc.chats[j.chat]
+	if q == nil {
+		q = &chatQueue{}
+		sc.chats[j.chat] = q
 	}
+	q.jobs = append(q.jobs, j)
+	sc.pending++
+	if len(q.jobs) == 1 {
+		sc.turns.push(j.chat)
+	}
+	sc.mu.Unlock()
+	sc.poke()
+}
+
+// run starts jobs until ctx ends.
+func (sc *scheduler) run(ctx context.Context) {
+	var cancelTimer context.CancelFunc = func() {}
+	defer func() { cancelTimer() }()
+	for {
+		sc.mu.Lock()
+		next := sc.dispatch(ctx)
+		rearm := !next.Equal(sc.armed)
+		sc.armed = next
+		sc.mu.Unlock()
+		if rearm {
+			cancelTimer()
+			cancelTimer = func() {}
+			if !next.IsZero() {
+				tctx, cancel := context.WithCancel(ctx)
+				cancelTimer = cancel
+				d := next.Sub(sc.now())
+				go func() {
+					if sc.sleep(tctx, d) == nil {
+						sc.mu.Lock()
+						sc.armed = time.Time{} // fired
+						sc.mu.Unlock()
+						sc.poke()
+					}
+				}()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-sc.changed:
+		}
+	}
+}
+
+// dispatch starts what may start and returns when the earliest parked chat
+// may send again (zero: none parked). Call with sc.mu held.
+func (sc *scheduler) dispatch(ctx context.Context) time.Time {
+	now := sc.now()
+	for len(sc.parked) > 0 && !sc.parked[0].at.After(now) {
+		p := heap.Pop(&sc.parked).(parkedChat)
+		if q := sc.chats[p.chat]; q != nil && q.parked {
+			q.parked = false
+			sc.turns.push(p.chat)
+		}
+	}
+	for !sc.stopped && len(sc.resuming) == 0 && sc.busy < sc.workers && sc.active < sc.maxActive && sc.turns.len() > 0 {
+		chat := sc.turns.pop()
+		q := sc.chats[chat]
+		j := q.jobs[0]
+		if j.sendsTo != 0 && sc.readyAt != nil {
+			if at := sc.readyAt(j.sendsTo, j.group); at.After(now) {
+				q.parked = true
+				heap.Push(&sc.parked, parkedChat{chat: chat, at: at})
+				continue
+			}
+		}
+		q.running = true
+		sc.busy++
+		sc.active++
+		go sc.work(ctx, j)
+	}
+	if len(sc.parked) == 0 {
+		return time.Time{}
+	}
+	return sc.parked[0].at
+}
+
+func (sc *scheduler) work(ctx context.Context, j *job) {
+	j.run(context.WithValue(ctx, workerKey{}, sc))
+	sc.mu.Lock()
+	sc.active--
+	sc.busy--
+	sc.handOff()
+	q := sc.chats[j.chat]
+	q.jobs[0] = nil
+	q.jobs = q.jobs[1:]
+	q.running = false
+	sc.pending--
+	if len(q.jobs) > 0 {
+		sc.turns.push(j.chat) // to the back: other chats get their turn
+	} else {
+		delete(sc.chats, j.chat)
+	}
+	close(sc.progress)
+	sc.progress = make(chan struct{})
+	sc.mu.Unlock()
+	if sc.ended != nil {
+		sc.ended(j)
+	}
+	sc.poke()
+}
+
+// handOff gives a free worker to a paused job waiting to resume. Call with sc.mu held.
+func (sc *scheduler) handOff() {
+	if len(sc.resuming) > 0 && sc.busy < sc.workers {
+		sc.busy++
+		close(sc.resuming[0])
+		sc.resuming = sc.resuming[1:]
+	}
+}
+
+// pause waits d, or until ctx ends, without holding a worker when called
+// from a job.
+func (sc *scheduler) pause(ctx context.Context, d time.Duration) error {
+	if ctx.Value(workerKey{}) != sc {
+		return sc.sleep(ctx, d)
+	}
+	sc.mu.Lock()
+	sc.busy--
+	sc.handOff()
+	sc.mu.Unlock()
+	sc.poke()
+
+	err := sc.sleep(ctx, d)
+
+	sc.mu.Lock()
+	if sc.busy < sc.workers && len(sc.resuming) == 0 {
+		sc.busy++
+		sc.mu.Unlock()
+		return err
+	}
+	ch := make(chan struct{})
+	sc.resuming = append(sc.resuming, ch)
+	sc.mu.Unlock()
+	<-ch // handOff counted the worker for us
+	return err
+}
+
+// queued counts a chat's jobs, waiting or running.
+func (sc *scheduler) queued(chat int64) int {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if q := sc.chats[chat]; q != nil {
+		return len(q.jobs)
+	}
+	return 0
+}
+
+// activeCount counts jobs started and not finished.
+func (sc *scheduler) activeCount() int {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.active
 }
 
 // len counts jobs waiting or running.
-func (d *dispatcher) len() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.pending
+func (sc *scheduler) len() int {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.pending
 }
 
-// close refuses new jobs and waits until the queued ones are done or ctx
-// ends; the caller then cancels the workers' context so that what still runs
-// gives up quickly.
-func (d *dispatcher) close(ctx context.Context) error {
-	d.stop()
-	done := make(chan struct{})
-	go func() { d.workers.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// stop refuses new jobs; the workers end once the queued ones are done.
-func (d *dispatcher) stop() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.closed {
-		d.closed = true
-		if d.pending == 0 {
-			close(d.ready)
+// room waits until fewer than limit jobs are pending and returns how many
+// more fit.
+func (sc *scheduler) room(ctx context.Context, limit int) (int, error) {
+	for {
+		sc.mu.Lock()
+		n, progress := limit-sc.pending, sc.progress
+		sc.mu.Unlock()
+		if n > 0 {
+			return n, nil
+		}
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return 0, ctx.Err()
 		}
 	}
 }
 
-// watermark tracks the highest update_id below which every update has been
-// handled: the offset that is safe to remember across a restart.
-type watermark struct {
-	mu       sync.Mutex
-	inflight map[int64]bool
-	ids      idHeap
-	maxSeen  int64
-	mark     int64
+// drain waits until no job is pending, or ctx ends.
+func (sc *scheduler) drain(ctx context.Context) error {
+	return sc.waitUntil(ctx, func() bool { return sc.pending == 0 })
 }
 
-func newWatermark(start int64) *watermark {
-	return &watermark{inflight: map[int64]bool{}, maxSeen: start, mark: start}
+// stop starts no more jobs; those running go on.
+func (sc *scheduler) stop() {
+	sc.mu.Lock()
+	sc.stopped = true
+	sc.mu.Unlock()
+	sc.poke()
 }
 
-// begin notes an update being handled.
-func (w *watermark) begin(id int64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.inflight[id] = true
-	heap.Push(&w.ids, id)
-	w.maxSeen = max(w.maxSeen, id)
+// waitActive waits until no job is running, or ctx ends.
+func (sc *scheduler) waitActive(ctx context.Context) error {
+	return sc.waitUntil(ctx, func() bool { return sc.active == 0 })
 }
 
-// end notes an update handled (or skipped) and returns the new mark and
-// whether it moved.
-func (w *watermark) end(id int64) (int64, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.inflight, id)
-	w.maxSeen = max(w.maxSeen, id)
-	for w.ids.Len() > 0 && !w.inflight[w.ids[0]] {
-		heap.Pop(&w.ids)
+func (sc *scheduler) waitUntil(ctx context.Context, cond func() bool) error {
+	for {
+		sc.mu.Lock()
+		ok, progress := cond(), sc.progress
+		sc.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	mark := w.maxSeen
-	if w.ids.Len() > 0 {
-		mark = w.ids[0] - 1
-	}
-	if mark <= w.mark {
-		return w.mark, false
-	}
-	w.mark = mark
-	return mark, true
 }
 
-type idHeap []int64
+type parkedChat struct {
+	chat int64
+	at   time.Time
+}
 
-func (h idHeap) Len() int           { return len(h) }
-func (h idHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *idHeap) Push(x any)        { *h = append(*h, x.(int64)) }
-func (h *idHeap) Pop() any {
+type parkHeap []parkedChat
+
+func (h parkHeap) Len() int           { return len(h) }
+func (h parkHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h parkHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *parkHeap) Push(x any)        { *h = append(*h, x.(parkedChat)) }
+func (h *parkHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
+	return x
+}
+
+// fifo is a queue that reuses its slice.
+type fifo[T any] struct {
+	items []T
+	head  int
+}
+
+func (f *fifo[T]) push(x T) { f.items = append(f.items, x) }
+
+func (f *fifo[T]) len() int { return len(f.items) - f.head }
+
+func (f *fifo[T]) pop() T {
+	var zero T
+	x := f.items[f.head]
+	f.items[f.head] = zero
+	f.head++
+	if f.head > len(f.items)/2 && f.head > 32 {
+		f.items = append(f.items[:0], f.items[f.head:]...)
+		f.head = 0
+	}
 	return x
 }

@@ -68,6 +68,10 @@ func TestTelegramErrors(t *testing.T) {
 	isChat := func(id int64) func(map[string]string) bool {
 		return func(f map[string]string) bool { return f["chat_id"] == fmt.Sprint(id) }
 	}
+	many500 := make([]scripted, 20)
+	for i := range many500 {
+		many500[i] = scripted{status: 500}
+	}
 	tests := []struct {
 		name      string
 		script    []scripted
@@ -80,14 +84,15 @@ func TestTelegramErrors(t *testing.T) {
 		{"403 blocked is dropped", []scripted{{status: 403}}, false, 1, nil, kindBlocked},
 		{"500 retried with back-off", []scripted{{status: 500}, {status: 502, body: "<html><body>502 Bad Gateway</body></html>"}},
 			true, 3, []time.Duration{500 * time.Millisecond, time.Second}, kindServer},
-		{"dropped connection retried", []scripted{{status: hangUp}}, true, 2, []time.Duration{500 * time.Millisecond}, kindNetwork},
-		{"5xx until giving up", []scripted{{status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}},
-			false, maxAttempts, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}, kindServer},
+		{"dropped connection: sent again once", []scripted{{status: hangUp}}, true, 2, []time.Duration{500 * time.Millisecond}, kindNetwork},
+		// send_deadline is 20s here: the next wait (10s) would end past it.
+		{"5xx until the deadline", many500, false, 6,
+			[]time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}, kindServer},
 		{"400 not retried", []scripted{{status: 400}}, false, 1, nil, kindBadRequest},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := start(t, setup{engine: echo(t)})
+			h := start(t, setup{engine: echo(t), autoClock: true, cfg: func(c *config.Telegram) { c.SendDeadline = 20 * time.Second }})
 			chat := tChat{id: int64(7000 + i), ctype: "private"}
 			for _, s := range tt.script {
 				s.match = isChat(chat.id)
@@ -233,11 +238,11 @@ func TestDuplicateUpdatesAnsweredOnce(t *testing.T) {
 	}
 }
 
-func TestOffsetsSkipWhatWasHandledBeforeRestart(t *testing.T) {
-	offsets := &memoryOffsets{last: 1500}
-	h := start(t, setup{engine: echo(t), opts: []Option{WithOffsets(offsets)}})
+func TestOffsetResumesAfterRestart(t *testing.T) {
+	inbox := newMemoryInbox(1500)
+	h := start(t, setup{engine: echo(t), opts: []Option{WithInbox(inbox)}})
 	chat := privateChat(bob)
-	old := textUpdate(chat, bob, "handled before the restart")
+	old := textUpdate(chat, bob, "taken before the restart")
 	old["update_id"] = int64(1400)
 	h.api.push(old)
 	fresh := textUpdate(chat, bob, "new")
@@ -251,8 +256,8 @@ func TestOffsetsSkipWhatWasHandledBeforeRestart(t *testing.T) {
 	if first := h.api.callsOf("getUpdates", 0)[0]; first.Fields["offset"] != "1501" {
 		t.Errorf("first getUpdates offset = %q, want 1501", first.Fields["offset"])
 	}
-	if last, _ := offsets.Last(context.Background()); last != 1501 {
-		t.Errorf("offset saved = %d, want 1501", last)
+	if last, _ := inbox.InboxOffset(context.Background()); last != 1501 {
+		t.Errorf("offset stored = %d, want 1501", last)
 	}
 }
 
@@ -280,19 +285,32 @@ func TestOrderPerChat(t *testing.T) {
 }
 
 func TestSendLimitsPaceMessages(t *testing.T) {
-	clk := &clock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := newVClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	h := start(t, setup{engine: echo(t), server: func(s *Server) {
-		s.now = clk.Now
+		s.now, s.sleep = clk.Now, clk.Sleep
 		s.limits = telegramLimits
 	}})
+	clk.poke = h.api.poke
 	chat := privateChat(bob)
 	for i := range 5 {
 		h.api.push(textUpdate(chat, bob, fmt.Sprint(i)))
 	}
-	h.api.waitSent(t, chat.id, 5)
-	// The clock stands still: the burst of 3 goes at once, then one a second.
-	if got, want := h.sleeps.all(), []time.Duration{time.Second, 2 * time.Second}; !reflect.DeepEqual(got, want) {
-		t.Errorf("per-chat waits = %v, want %v", got, want)
+	// Time stands still: the burst of 3 goes at once, then the chat waits
+	// aside for its limit, one message a second.
+	h.api.waitSent(t, chat.id, 3)
+	h.api.waitFor(t, "the chat waiting for its limit", func() bool { return clk.sleepingUntil(clk.Now().Add(time.Second)) > 0 })
+	if n := len(h.api.sent(chat.id)); n != 3 {
+		t.Fatalf("%d messages sent with the clock stopped, want the burst of 3", n)
+	}
+	for want := 4; want <= 5; want++ {
+		clk.Advance(time.Second)
+		h.api.waitSent(t, chat.id, want)
+	}
+	h.quiet(t)
+	for i, s := range h.api.sent(chat.id) {
+		if s.text() != fmt.Sprint("echo: ", i) {
+			t.Errorf("message %d is %q", i, s.text())
+		}
 	}
 }
 
@@ -384,12 +402,25 @@ func TestTokenProblems(t *testing.T) {
 
 func TestTokenNeverLogged(t *testing.T) {
 	h := start(t, setup{engine: echo(t)})
-	// Failed polls, as the library reports them to its error handler.
+	// Failed polls: a dropped connection, a proxy's 502 page, a 409.
 	h.api.fail("getUpdates", scripted{status: hangUp})
 	h.api.fail("getUpdates", scripted{status: 502, body: "<html>bad gateway</html>"})
 	h.api.fail("getUpdates", scripted{status: 409})
-	h.api.push(textUpdate(privateChat(bob), bob, "hi"))
-	h.api.waitSent(t, bob.id, 1)
+	// A poll may have been waiting since before the failures were set up:
+	// an update ends it, so the next polls meet the failures.
+	h.api.push(textUpdate(privateChat(bob), bob, "wake"))
+	h.api.waitFor(t, "the three failed polls", func() bool {
+		failed := 0
+		for _, c := range h.api.callsOf("getUpdates", 0) {
+			if c.Status != 200 {
+				failed++
+			}
+		}
+		return failed == 3
+	})
+	// Only a poll after the 409 was handled (and logged) can deliver this.
+	h.api.push(textUpdate(privateChat(alice), alice, "hi"))
+	h.api.waitSent(t, alice.id, 1)
 	logs := h.logs.String()
 	if !strings.Contains(logs, "409 Conflict") {
 		t.Errorf("the conflict was not explained in the logs:\n%s", logs)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -54,7 +55,7 @@ type Server struct {
 	engine  engine
 	log     *slog.Logger
 	convs   Conversations
-	offsets Offsets
+	inbox   Inbox
 	text    *phrases
 	metrics *metrics
 	token   string
@@ -68,28 +69,30 @@ type Server struct {
 	// Replaceable by tests.
 	now        func() time.Time
 	sleep      func(ctx context.Context, d time.Duration) error
+	jitter     func() float64
 	limits     sendLimits
-	maxQueue   int
 	httpClient *http.Client
 
 	// Set up by Run.
-	api     *tg.Bot
-	send    *sender
-	me      models.User
-	queue   *dispatcher
-	marks   *watermark
-	floor   int64 // updates up to this id were handled before a restart
-	flood   *lru[int64, *floodState]
-	floodMu sync.Mutex
-	seen    *lru[int64, struct{}]
+	api         *tg.Bot
+	send        *sender
+	me          models.User
+	sched       *scheduler
+	journal     *journal
+	taken       atomic.Int64 // the highest update_id taken from Telegram
+	chatBacklog int          // updates one chat may have waiting
+	toasts      chan toast
+	flood       *lru[int64, *floodState]
+	floodMu     sync.Mutex
+	// Chats whose backlog overflowed, told in the log once an hour.
+	backlogWarned *lru[int64, struct{}]
 	// Chats asked when their SMS arrived, which may answer by typing.
 	awaiting *lru[int64, arrivalWait]
 	fatal    chan error
 	healthy  atomic.Bool
-	saveMu   sync.Mutex
-	saved    int64
 	ready    chan struct{}  // closed once Run takes updates (for tests)
-	handled  func(id int64) // told after each update is done (for tests)
+	handled  func(id int64) // told after each update is answered or skipped (for tests)
+	notify   func()         // told when updates were taken or a job ended (for tests)
 	// Bound addresses, known once Run is ready (":0" in tests).
 	webhookAddr, metricsAddr string
 }
@@ -102,10 +105,6 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithConversations stores chat state in c instead of memory.
 func WithConversations(c Conversations) Option { return func(s *Server) { s.convs = c } }
-
-// WithOffsets remembers handled update ids in o, so a restart does not
-// answer an update twice.
-func WithOffsets(o Offsets) Option { return func(s *Server) { s.offsets = o } }
 
 // tokenPattern is the shape of a BotFather token: the bot's numeric id, a
 // colon, and a secret of letters, digits, _ and -.
@@ -181,6 +180,7 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 		token:   cfg.Token,
 		now:     time.Now,
 		sleep:   sleepCtx,
+		jitter:  mrand.Float64,
 		limits:  telegramLimits,
 		ready:   make(chan struct{}),
 		fatal:   make(chan error, 1),
@@ -212,17 +212,23 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 	if s.cfg.UserBurst < 1 {
 		s.cfg.UserBurst = 1
 	}
-	// Updates beyond this wait at Telegram, unconfirmed, where a restart
-	// does not lose them.
-	s.maxQueue = max(256, 64*s.cfg.Workers)
+	if s.cfg.InboxLimit < 1 {
+		s.cfg.InboxLimit = config.Default().Telegram.InboxLimit
+	}
+	if s.cfg.SendDeadline <= 0 {
+		s.cfg.SendDeadline = config.Default().Telegram.SendDeadline
+	}
+	// One chat may fill a tenth of the inbox, so a flooded group cannot
+	// stop intake for everyone.
+	s.chatBacklog = max(100, s.cfg.InboxLimit/10)
 	for _, o := range opts {
 		o(s)
 	}
 	if s.convs == nil {
 		s.convs = NewMemoryConversations(s.cfg.MaxChats, s.cfg.ChatTTL)
 	}
-	if s.offsets == nil {
-		s.offsets = &memoryOffsets{}
+	if s.inbox == nil {
+		s.inbox = newMemoryInbox(0)
 	}
 	if s.httpClient == nil {
 		// Longer than a long poll, so the client does not cut one short.
@@ -244,20 +250,20 @@ func (s *Server) scrub(text string) string {
 	return text
 }
 
-// Run serves until ctx is cancelled, then stops taking updates, finishes the
-// replies in flight within cfg.ShutdownGrace and returns nil. It returns an
-// error when it cannot start or when Telegram rejects the token.
+// Run serves until ctx is cancelled, then stops taking updates, answers
+// what fits in cfg.ShutdownGrace, leaves the rest in the inbox for the next
+// start, and returns nil. It returns an error when it cannot start or when
+// Telegram rejects the token.
 func (s *Server) Run(ctx context.Context) error {
-	last, err := s.offsets.Last(ctx)
+	last, err := s.inbox.InboxOffset(ctx)
 	if err != nil {
-		s.log.Warn("cannot read the last handled update; duplicates after a restart are possible", "err", err)
+		return fmt.Errorf("telegram: read the inbox offset: %w", err)
 	}
-	s.floor = last
-	s.marks = newWatermark(last)
-	s.saved = last
-	s.seen = newLRU[int64, struct{}](max(s.maxQueue, 10000), 0, s.now)
+	s.taken.Store(last)
 	s.flood = newLRU[int64, *floodState](s.cfg.MaxChats, floodTTL(s.cfg), s.now)
 	s.awaiting = newLRU[int64, arrivalWait](s.cfg.MaxChats, arrivalWaitTTL, s.now)
+	s.backlogWarned = newLRU[int64, struct{}](1000, time.Hour, s.now)
+	s.toasts = make(chan toast, maxToasts)
 	if id := s.cfg.SupportChatID; id != 0 && s.sup.Threads != nil {
 		// The group may have become a supergroup since the config was written.
 		if cur, err := s.sup.Threads.SupportChat(ctx, id); err != nil {
@@ -271,28 +277,29 @@ func (s *Server) Run(ctx context.Context) error {
 	s.api, err = tg.New(s.token,
 		tg.WithSkipGetMe(), // called below, with retries and a clear error
 		tg.WithServerURL(s.cfg.APIURL),
-		// The library asks Telegram to hold a poll for this minus a second.
-		tg.WithHTTPClient(s.cfg.PollTimeout+time.Second, statusClient{client: s.httpClient}),
-		tg.WithDefaultHandler(s.onUpdate),
+		// Used for sending only: updates are taken by poll and the webhook
+		// handler here, which store them before confirming them.
+		tg.WithHTTPClient(s.cfg.PollTimeout, statusClient{client: s.httpClient}),
 		tg.WithErrorsHandler(s.onLibraryError),
 		tg.WithDebugHandler(func(string, ...any) {}),
-		// One library worker calling onUpdate synchronously keeps updates in
-		// order up to the dispatcher; an unbuffered channel means no update
-		// sits in the library where shutdown would drop it.
-		tg.WithNotAsyncHandlers(),
-		tg.WithWorkers(1),
-		tg.WithUpdatesChannelCap(0),
-		tg.WithAllowedUpdates(allowedUpdates),
-		tg.WithInitialOffset(last),
 	)
 	if err != nil {
 		return fmt.Errorf("telegram: %s", s.scrub(err.Error()))
 	}
-	s.send = newSender(s.limits, s.cfg.MaxChats, s.now, s.sleep)
+	// Jobs wait on s.pause, which gives their worker back while they wait.
+	s.send = newSender(s.limits, s.cfg.MaxChats, s.now, func(ctx context.Context, d time.Duration) error {
+		return s.sched.pause(ctx, d)
+	}, s.jitter)
 	s.send.scrub, s.send.log, s.send.metrics = s.scrub, s.log, s.metrics
 	s.send.onMigrate = s.migrate
 	s.send.onUnauthorized = func() {
 		s.fail(configErrorf("telegram rejected the token (401 Unauthorized): check BEIANBOT_TELEGRAM_TOKEN"))
+	}
+	s.sched = newScheduler(s.cfg.Workers, 32*s.cfg.Workers, s.now, s.sleep, s.send.readyAt)
+	s.sched.ended = func(*job) {
+		if s.notify != nil {
+			s.notify()
+		}
 	}
 
 	if err := s.getMe(ctx); err != nil {
@@ -300,14 +307,55 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.setCommands(ctx)
 
-	// Replies run on a context of their own: cancelling ctx stops intake,
-	// and in-flight replies get until the grace deadline.
+	// When the inbox also keeps the chats' state (one database), a chat's
+	// state is written with the progress it belongs to, in one commit,
+	// and no answer waits for the disk.
+	keepsStates := any(s.inbox) == any(s.convs)
+	s.journal = newJournal(s.inbox, keepsStates, s.log)
+	defer s.journal.close() // last: what was sent and answered is written before Run returns
+	if keepsStates {
+		s.convs = journaledConversations{Conversations: s.convs, j: s.journal}
+	}
+	if err := s.restore(ctx); err != nil {
+		return err
+	}
+
+	s.metrics.gauge("beianbot_telegram_queue_length", func() float64 { return float64(s.sched.len()) })
+	var metricsSrv *http.Server
+	if s.cfg.MetricsListen != "" {
+		if metricsSrv, err = s.serveMetrics(); err != nil {
+			return err
+		}
+		defer metricsSrv.Close()
+	}
+	var webhookSrv *http.Server
+	if s.cfg.Mode == "webhook" {
+		// Updates may come in from here on; they wait in the inbox for the workers below.
+		if webhookSrv, err = s.startWebhook(ctx); err != nil {
+			return err
+		}
+	} else {
+		// Telegram answers getUpdates with 409 while a webhook is set.
+		err := s.send.call(ctx, s.startupSpec("deleteWebhook"), func(ctx context.Context, _ int64) error {
+			_, err := s.api.DeleteWebhook(ctx, &tg.DeleteWebhookParams{})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("telegram deleteWebhook: %w", err)
+		}
+	}
+
+	// Work runs on a context of its own: cancelling ctx stops intake, and
+	// work goes on until the grace period ends.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
-	var runners sync.WaitGroup
-	defer runners.Wait() // after cancelWork: defers run last first
 	defer cancelWork()
-	s.queue = newDispatcher(workCtx, s.cfg.Workers, s.maxQueue)
-	defer s.queue.stop() // lets the workers end on early returns
+	go s.sched.run(workCtx)
+	var toasting sync.WaitGroup
+	for range toasters {
+		toasting.Add(1)
+		go func() { defer toasting.Done(); s.answerToasts(workCtx) }()
+	}
+	var runners sync.WaitGroup
 	if s.sup.Reminders != nil {
 		tick := s.sup.Tick
 		if tick <= 0 {
@@ -320,39 +368,18 @@ func (s *Server) Run(ctx context.Context) error {
 			s.sup.Reminders.Run(workCtx, tick, s.clock, s.sendReminder)
 		}()
 	}
-	s.metrics.gauge("beianbot_telegram_queue_length", func() float64 { return float64(s.queue.len()) })
-
-	var metricsSrv *http.Server
-	if s.cfg.MetricsListen != "" {
-		if metricsSrv, err = s.serveMetrics(); err != nil {
-			return err
-		}
-		defer metricsSrv.Close()
-	}
-
 	intakeCtx, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
 	intakeDone := make(chan struct{})
-	var webhookSrv *http.Server
-	if s.cfg.Mode == "webhook" {
-		if webhookSrv, err = s.startWebhook(ctx); err != nil {
-			stopIntake()
-			return err
-		}
-		go func() { s.api.StartWebhook(intakeCtx); close(intakeDone) }()
+	if webhookSrv != nil {
+		close(intakeDone)
 	} else {
-		// Telegram answers getUpdates with 409 while a webhook is set.
-		if err := s.send.call(ctx, "deleteWebhook", 0, false, false, func(ctx context.Context, _ int64) error {
-			_, err := s.api.DeleteWebhook(ctx, &tg.DeleteWebhookParams{})
-			return err
-		}); err != nil {
-			return fmt.Errorf("telegram deleteWebhook: %w", err)
-		}
-		go func() { s.api.Start(intakeCtx); close(intakeDone) }()
+		go func() { s.poll(intakeCtx); close(intakeDone) }()
 	}
 	s.healthy.Store(true)
 	close(s.ready)
-	s.log.Info("telegram bot running", "mode", s.cfg.Mode, "username", s.me.Username, "workers", s.cfg.Workers)
+	s.log.Info("telegram bot running", "mode", s.cfg.Mode, "username", s.me.Username, "workers", s.cfg.Workers,
+		"waiting", s.sched.len())
 
 	var runErr error
 	select {
@@ -360,32 +387,57 @@ func (s *Server) Run(ctx context.Context) error {
 	case runErr = <-s.fatal:
 	}
 
-	// Shutdown: stop intake, finish what was taken, all within the grace period.
+	// Shutdown: stop taking updates; answer what fits in the grace period;
+	// leave the rest in the inbox, not marked done, for the next start.
 	s.healthy.Store(false)
 	grace, cancelGrace := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancelGrace()
+	stopIntake()
 	if webhookSrv != nil {
-		// Before stopping the library: its handler waits for a worker to take the update.
+		// Requests being stored finish; new ones are refused (Telegram retries them later).
 		if err := webhookSrv.Shutdown(grace); err != nil {
 			s.log.Warn("webhook server shutdown", "err", err)
 		}
 	}
-	stopIntake()
 	select {
 	case <-intakeDone:
 	case <-grace.Done():
 	}
-	if err := s.queue.close(grace); err != nil {
-		s.log.Warn("shutdown grace elapsed: abandoning replies still queued", "left", s.queue.len())
-		cancelWork()
-		// Cancelled replies give up quickly; one stuck regardless is left behind.
-		stuck, cancelStuck := context.WithTimeout(context.Background(), time.Second)
-		s.queue.close(stuck)
-		cancelStuck()
+	if err := s.sched.drain(grace); err != nil {
+		s.log.Warn("shutdown grace elapsed: unanswered updates stay in the inbox for the next start", "left", s.sched.len())
 	}
+	s.sched.stop()
 	cancelWork()
-	s.log.Info("telegram bot stopped")
+	// Work that was interrupted gives up at its next wait or send; a request
+	// already on its way is let finish, briefly, so its outcome is known.
+	stuck, cancelStuck := context.WithTimeout(context.Background(), stopDrain)
+	defer cancelStuck()
+	if err := s.sched.waitActive(stuck); err != nil {
+		s.log.Warn("replies still in progress at exit; their updates will be answered again", "active", s.sched.activeCount())
+	}
+	waitGroup(stuck, &toasting)
+	waitGroup(stuck, &runners)
+	s.log.Info("telegram bot stopped", "left_in_inbox", s.sched.len())
 	return runErr
+}
+
+// stopDrain is how long shutdown waits, after the grace period, for
+// requests already sent to be answered.
+const stopDrain = 2 * time.Second
+
+// waitGroup waits for wg, or until ctx ends.
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// startupSpec describes a call made at start: retried for a few seconds.
+func (s *Server) startupSpec(method string) callSpec {
+	return callSpec{method: method, deadline: s.now().Add(startupDeadline)}
 }
 
 // allowedUpdates are the update kinds the bot asks Telegram for.
@@ -403,7 +455,7 @@ func (s *Server) fail(err error) {
 // messages are meant for it.
 func (s *Server) getMe(ctx context.Context) error {
 	var me *models.User
-	err := s.send.call(ctx, "getMe", 0, false, false, func(ctx context.Context, _ int64) error {
+	err := s.send.call(ctx, s.startupSpec("getMe"), func(ctx context.Context, _ int64) error {
 		var err error
 		me, err = s.api.GetMe(ctx)
 		return err
@@ -443,7 +495,7 @@ func (s *Server) setCommands(ctx context.Context) {
 			cmds = append(cmds, models.BotCommand{Command: c.Command, Description: d})
 		}
 		params := &tg.SetMyCommandsParams{Commands: cmds, LanguageCode: code}
-		err := s.send.call(ctx, "setMyCommands", 0, false, false, func(ctx context.Context, _ int64) error {
+		err := s.send.call(ctx, s.startupSpec("setMyCommands"), func(ctx context.Context, _ int64) error {
 			_, err := s.api.SetMyCommands(ctx, params)
 			return err
 		})
@@ -453,24 +505,14 @@ func (s *Server) setCommands(ctx context.Context) {
 	}
 }
 
-// onLibraryError receives the library's errors (mostly failed polls).
+// onLibraryError receives the library's own errors (it is used for sending
+// only; failed calls come back to the caller).
 func (s *Server) onLibraryError(err error) {
 	msg := s.scrub(err.Error())
-	switch {
-	case errors.Is(err, context.Canceled):
-	case errors.Is(err, tg.ErrorUnauthorized):
-		s.fail(configErrorf("telegram rejected the token (401 Unauthorized): check BEIANBOT_TELEGRAM_TOKEN"))
-	case errors.Is(err, tg.ErrorConflict):
-		s.log.Error("Telegram answered 409 Conflict: another process polls with this token, or a webhook is set", "err", msg)
-	case strings.Contains(msg, "request body"):
-		// The library quotes the webhook body, i.e. customer text: not logged.
-		s.log.Warn("telegram library could not read a webhook update")
-	default:
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
-		s.log.Warn("telegram library", "err", msg)
+	if len(msg) > 300 {
+		msg = msg[:300] + "…"
 	}
+	s.log.Warn("telegram library", "err", msg)
 }
 
 func (s *Server) serveMetrics() (*http.Server, error) {
@@ -500,7 +542,9 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 // follows the support group there.
 func (s *Server) migrate(ctx context.Context, from, to int64) {
 	if from == s.supportChat.Load() {
-		s.followSupport(ctx, from, to)
+		// Not part of any update's work: the re-posts are not in the outbox.
+		rq := &request{received: s.now(), out: &delivery{lost: resendOnce, deadline: s.now().Add(s.cfg.SendDeadline)}}
+		s.followSupport(ctx, rq, from, to)
 		return
 	}
 	conv, err := s.convs.Load(ctx, from)

@@ -3,7 +3,6 @@ package telegram
 import (
 	"context"
 	"reflect"
-	"sync"
 	"time"
 
 	"github.com/beianbot/beianbot/bot"
@@ -17,13 +16,6 @@ type Conversations interface {
 	// Load returns the chat's state, the zero Conversation for a new chat.
 	Load(ctx context.Context, chatID int64) (bot.Conversation, error)
 	Save(ctx context.Context, chatID int64, c bot.Conversation) error
-}
-
-// Offsets remembers the last update_id fully handled, so that after a restart
-// updates Telegram delivers again are not answered twice. Optional.
-type Offsets interface {
-	Last(ctx context.Context) (int64, error)
-	Save(ctx context.Context, updateID int64) error
 }
 
 // MemoryConversations is a bounded in-memory Conversations: at most max chats,
@@ -55,22 +47,3 @@ func (m *MemoryConversations) Save(_ context.Context, chatID int64, c bot.Conver
 
 // Len is the number of chats held.
 func (m *MemoryConversations) Len() int { return m.chats.Len() }
-
-// memoryOffsets is the default Offsets: it only spans one process.
-type memoryOffsets struct {
-	mu   sync.Mutex
-	last int64
-}
-
-func (m *memoryOffsets) Last(context.Context) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.last, nil
-}
-
-func (m *memoryOffsets) Save(_ context.Context, id int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.last = id
-	return nil
-}

@@ -48,7 +48,7 @@ type phrases struct {
 // The keys the code uses; loading fails when one is missing, so a typo in the
 // data file is caught by the tests rather than by a customer.
 var (
-	textKeys = []string{"welcome", "commands_list", "ask_for_text", "flood", "apology", "feedback_up", "feedback_down",
+	textKeys = []string{"welcome", "commands_list", "ask_for_text", "flood", "flood_tap", "apology", "feedback_up", "feedback_down",
 		"stale_button", "lang_pick", "lang_set_zh", "lang_set_en",
 		"lang_set_auto", "unknown_command",
 		"human_none", "human_already", "human_offer", "human_failed", "agent_says",

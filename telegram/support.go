@@ -239,7 +239,7 @@ func (s *Server) handoff(ctx context.Context, rq *request, l lang.Lang, trad boo
 		s.logReply(rq, "human_already", l, nil)
 		return
 	}
-	if err := s.postToThread(ctx, th, support.HandoffPost(th, question, recent)); err != nil {
+	if err := s.postToThread(ctx, rq, th, support.HandoffPost(th, question, recent)); err != nil {
 		// Nobody would see the thread: close it rather than swallow the customer's messages.
 		s.log.Error("cannot post the handoff in the support group", "chat", rq.chat, "support_chat", th.SupportChatID, "err", err)
 		if _, err := s.sup.Threads.CloseThread(ctx, th.ID, ""); err != nil {
@@ -258,10 +258,11 @@ func (s *Server) handoff(ctx context.Context, rq *request, l lang.Lang, trad boo
 	s.logReply(rq, "handoff", l, err)
 }
 
-// postToThread posts text in the thread's support group and maps the
-// posted messages to the thread, so agents' replies to them reach the customer.
-func (s *Server) postToThread(ctx context.Context, th store.Thread, text string) error {
-	ids, chat, err := s.post(ctx, th.SupportChatID, text)
+// postToThread posts text in the thread's support group, for rq's work, and
+// maps the posted messages to the thread, so agents' replies to them reach
+// the customer.
+func (s *Server) postToThread(ctx context.Context, rq *request, th store.Thread, text string) error {
+	ids, chat, err := s.post(ctx, rq, th.SupportChatID, text)
 	for _, id := range ids {
 		if err := s.sup.Threads.AddSupportMessage(ctx, th.ID, chat, int64(id), false); err != nil {
 			s.log.Error("cannot map a support message to its thread", "thread", th.ID, "err", err)
@@ -273,27 +274,24 @@ func (s *Server) postToThread(ctx context.Context, th store.Thread, text string)
 // post sends plain text to a group and returns the ids of the messages
 // sent and the chat they went to (another one when the group migrated on
 // the way). Unlike sendPlain it needs the ids, to route replies.
-func (s *Server) post(ctx context.Context, chat int64, text string) ([]int, int64, error) {
+func (s *Server) post(ctx context.Context, rq *request, chat int64, text string) ([]int, int64, error) {
 	var ids []int
+	to := rq.to(chat, lang.EN, false)
+	to.group = true
 	for _, part := range splitText(text, maxMessageUnits) {
 		params := &tg.SendMessageParams{
 			Text: escapeHTML(part), ParseMode: models.ParseModeHTML,
 			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()},
 		}
-		err := s.send.call(ctx, "sendMessage", chat, true, true, func(ctx context.Context, to int64) error {
-			chat = to
-			params.ChatID = to
-			msg, err := s.api.SendMessage(ctx, params)
-			if err == nil && msg != nil {
-				ids = append(ids, msg.ID)
-			}
-			return err
-		})
+		msg, err := s.sendMessage(ctx, to, params, part)
 		if err != nil {
-			return ids, chat, err
+			return ids, to.chat, err
+		}
+		if msg != nil && msg.ID != 0 {
+			ids = append(ids, msg.ID)
 		}
 	}
-	return ids, chat, nil
+	return ids, to.chat, nil
 }
 
 // relayToThread posts a customer's message in their open thread instead of
@@ -311,7 +309,7 @@ func (s *Server) relayToThread(ctx context.Context, rq *request, text string) bo
 		return false
 	}
 	post := fmt.Sprintf("💬 #%d %s:\n%s", th.ID, support.LangLabel(th.Lang, th.Traditional), support.Redact(text))
-	if err := s.postToThread(ctx, th, post); err != nil {
+	if err := s.postToThread(ctx, rq, th, post); err != nil {
 		s.log.Error("cannot post the customer's message in the support group", "thread", th.ID, "err", err)
 		s.sendPlain(ctx, rq, s.text.text("human_failed", th.Lang, th.Traditional, "support", s.supportName(th.Lang)), nil)
 		return true
@@ -320,31 +318,38 @@ func (s *Server) relayToThread(ctx context.Context, rq *request, text string) bo
 	return true
 }
 
-// admitSupport takes a message in the support group: agents' replies to
-// thread messages, /close, and the group's upgrade to a supergroup. Other
-// messages are the team's own talk and left alone; commands and mentions
-// meant for the bot get a short note on how it works.
-func (s *Server) admitSupport(ctx context.Context, id int64, m *models.Message) bool {
-	rq := &request{update: id, chat: m.Chat.ID, group: true, replyTo: m.ID, received: s.now(), lang: lang.EN}
-	if m.IsTopicMessage {
-		rq.thread = m.MessageThreadID
-	}
-	var fn func(ctx context.Context, rq *request)
+// isSupport tells a message in the support group (or the supergroup it became).
+func (s *Server) isSupport(m *models.Message) bool {
+	sc := s.supportChat.Load()
+	return sc != 0 && (m.Chat.ID == sc || m.MigrateFromChatID == sc)
+}
+
+// supportWork tells whether a message in the support group is for the bot:
+// agents' replies to thread messages, /close, the group's upgrade to a
+// supergroup, and commands or mentions meant for the bot (which get a short
+// note on how it works). Other messages are the team's own talk, left alone.
+func (s *Server) supportWork(m *models.Message) bool {
 	switch {
-	case m.MigrateToChatID != 0:
-		fn = func(ctx context.Context, rq *request) { s.followSupport(ctx, m.Chat.ID, m.MigrateToChatID) }
-	case m.MigrateFromChatID != 0:
-		fn = func(ctx context.Context, rq *request) { s.followSupport(ctx, m.MigrateFromChatID, m.Chat.ID) }
+	case m.MigrateToChatID != 0, m.MigrateFromChatID != 0:
+		return true
 	case m.From == nil || m.From.IsBot:
 		return false
-	case m.ReplyToMessage != nil:
-		fn = func(ctx context.Context, rq *request) { s.handleAgent(ctx, rq, m) }
-	case s.addressed(m):
-		fn = func(ctx context.Context, rq *request) { s.sendPlain(ctx, rq, supportHelp, nil) }
-	default:
-		return false
 	}
-	return s.enqueue(ctx, m.Chat.ID, rq, fn)
+	return m.ReplyToMessage != nil || s.addressed(m)
+}
+
+// handleSupport does what a message in the support group asks.
+func (s *Server) handleSupport(ctx context.Context, rq *request, m *models.Message) {
+	switch {
+	case m.MigrateToChatID != 0:
+		s.followSupport(ctx, rq, m.Chat.ID, m.MigrateToChatID)
+	case m.MigrateFromChatID != 0:
+		s.followSupport(ctx, rq, m.MigrateFromChatID, m.Chat.ID)
+	case m.ReplyToMessage != nil:
+		s.handleAgent(ctx, rq, m)
+	default:
+		s.sendPlain(ctx, rq, supportHelp, nil)
+	}
 }
 
 // What the bot says in the support group (the team's language: English).
@@ -356,6 +361,7 @@ const (
 	supportTextOnly    = "Only text is relayed to the customer; please write your answer as text."
 	supportBlocked     = "Not delivered: the customer of thread #%d has blocked the bot."
 	supportNotSent     = "Not delivered to the customer of thread #%d (Telegram error); please try again."
+	supportUnsure      = "Telegram did not confirm delivery to the customer of thread #%d; it may have arrived. Check with the customer before sending it again."
 	supportClosedNow   = "Thread #%d closed; the customer has been told."
 	supportCloseAgain  = "Thread #%d was already closed."
 	supportMovedHeader = "The group became a supergroup: thread #%d continues here. Reply to this message to answer the customer.\n\n"
@@ -396,12 +402,17 @@ func (s *Server) handleAgent(ctx context.Context, rq *request, m *models.Message
 		s.sendPlain(ctx, rq, supportTextOnly, nil)
 		return
 	}
-	cust := &request{chat: th.CustomerChatID, group: th.CustomerChatID < 0, received: rq.received, lang: th.Lang, trad: th.Traditional}
+	cust := rq.to(th.CustomerChatID, th.Lang, th.Traditional)
 	err = s.sendPlain(ctx, cust, s.text.text("agent_says", th.Lang, th.Traditional)+"\n"+m.Text, nil)
 	var se *sendError
 	switch {
 	case errors.As(err, &se) && se.kind == kindBlocked:
 		s.sendPlain(ctx, rq, fmt.Sprintf(supportBlocked, th.ID), nil)
+		return
+	case errors.As(err, &se) && se.kind == kindCanceled:
+		return // shutdown: the agent's message is answered after the restart
+	case errors.As(err, &se) && se.unsure():
+		s.sendPlain(ctx, rq, fmt.Sprintf(supportUnsure, th.ID), nil)
 		return
 	case err != nil:
 		s.sendPlain(ctx, rq, fmt.Sprintf(supportNotSent, th.ID), nil)
@@ -427,7 +438,7 @@ func (s *Server) closeThread(ctx context.Context, rq *request, th store.Thread, 
 		s.sendPlain(ctx, rq, fmt.Sprintf(supportCloseAgain, th.ID), nil)
 		return
 	}
-	cust := &request{chat: th.CustomerChatID, group: th.CustomerChatID < 0, received: rq.received, lang: th.Lang, trad: th.Traditional}
+	cust := rq.to(th.CustomerChatID, th.Lang, th.Traditional)
 	if err := s.sendPlain(ctx, cust, support.HandoffClosedText(th.Lang, th.Traditional), nil); err != nil {
 		s.log.Info("customer not told the thread closed", "thread", th.ID, "err", err)
 	}
@@ -438,7 +449,7 @@ func (s *Server) closeThread(ctx context.Context, rq *request, th store.Thread, 
 // followSupport moves to the supergroup that replaced the support group:
 // threads move in the store, and each open one is posted again in the new
 // group, since agents cannot reply there to posts of the old one.
-func (s *Server) followSupport(ctx context.Context, from, to int64) {
+func (s *Server) followSupport(ctx context.Context, rq *request, from, to int64) {
 	s.supportMu.Lock()
 	defer s.supportMu.Unlock()
 	if s.sup.Threads == nil || to == 0 || !s.supportChat.CompareAndSwap(from, to) {
@@ -455,7 +466,7 @@ func (s *Server) followSupport(ctx context.Context, from, to int64) {
 		if s.sup.Questions != nil {
 			recent, _ = s.sup.Questions.Recent(ctx, th.CustomerChatID, recentTurns)
 		}
-		if err := s.postToThread(ctx, th, fmt.Sprintf(supportMovedHeader, th.ID)+support.HandoffPost(th, "", recent)); err != nil {
+		if err := s.postToThread(ctx, rq, th, fmt.Sprintf(supportMovedHeader, th.ID)+support.HandoffPost(th, "", recent)); err != nil {
 			s.log.Error("cannot post a moved thread in the new support group", "thread", th.ID, "err", err)
 		}
 	}
@@ -539,10 +550,12 @@ func (s *Server) schedule(ctx context.Context, rq *request, conv *bot.Conversati
 }
 
 // sendReminder sends one due reminder, through the same rate-limited,
-// retrying sender as the answers. A message that certainly did not go out
-// is given back, to be tried at the next tick.
+// retrying sender as the answers. It is claimed before it is sent, and never
+// sent twice: when Telegram's answer is lost, it counts as sent. Only a
+// message that certainly did not go out is given back, for the next tick.
 func (s *Server) sendReminder(ctx context.Context, d support.Due) {
-	rq := &request{chat: d.ChatID, group: d.ChatID < 0, received: s.now(), lang: d.Lang, trad: d.Traditional}
+	rq := &request{chat: d.ChatID, group: d.ChatID < 0, received: s.now(), lang: d.Lang, trad: d.Traditional,
+		out: &delivery{lost: neverResend, deadline: s.now().Add(s.cfg.SendDeadline)}}
 	text := support.ReminderText(d)
 	var rows [][]inlineButton
 	if d.Kind == store.Expired {
@@ -555,8 +568,10 @@ func (s *Server) sendReminder(ctx context.Context, d support.Due) {
 	}
 	err := s.sendPlain(ctx, rq, text, rows)
 	var se *sendError
-	if err != nil && !(errors.As(err, &se) && (se.kind == kindBlocked || se.kind == kindCanceled)) {
-		if ferr := s.sup.Reminders.Failed(ctx, d); ferr != nil {
+	notSent := err != nil && !rq.out.anySent && errors.As(err, &se) &&
+		(se.kind == kindServer || se.kind == kindNetwork || se.kind == kindRateLimited || se.kind == kindCanceled)
+	if notSent {
+		if ferr := s.sup.Reminders.Failed(context.WithoutCancel(ctx), d); ferr != nil {
 			s.log.Error("cannot give back a reminder that failed", "reminder", d.ReminderID, "err", ferr)
 		}
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
+	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +16,7 @@ import (
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/store"
 	"github.com/go-telegram/bot/models"
 )
 
@@ -267,83 +271,155 @@ func TestStringsFile(t *testing.T) {
 	}
 }
 
-func TestWatermark(t *testing.T) {
-	w := newWatermark(10)
-	for _, id := range []int64{11, 12, 13} {
-		w.begin(id)
-	}
-	if mark, moved := w.end(12); moved || mark != 10 {
-		t.Errorf("end(12) with 11 in flight = %d %v", mark, moved)
-	}
-	if mark, moved := w.end(11); !moved || mark != 12 {
-		t.Errorf("end(11) = %d %v, want 12", mark, moved)
-	}
-	if mark, _ := w.end(13); mark != 13 {
-		t.Errorf("end(13) = %d", mark)
-	}
-	if mark, _ := w.end(20); mark != 20 { // skipped without being begun
-		t.Errorf("end(20) = %d", mark)
-	}
+// runScheduler starts a scheduler of n workers on clk until the test ends.
+func runScheduler(t *testing.T, n int, clk *vclock, readyAt func(int64, bool) time.Time) *scheduler {
+	sc := newScheduler(n, 32*n, clk.Now, clk.Sleep, readyAt)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { sc.run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return sc
 }
 
-func TestDispatcher(t *testing.T) {
-	ctx := context.Background()
-	d := newDispatcher(ctx, 4, 8)
+func TestSchedulerKeepsEachChatInOrder(t *testing.T) {
+	clk := newVClock(time.Unix(0, 0))
+	sc := runScheduler(t, 4, clk, nil)
 	var mu sync.Mutex
 	got := map[int64][]int{}
-	running, maxRunning := map[int64]int{}, 0
+	running := map[int64]int{}
+	overlap := false
 	for i := range 50 {
 		chat := int64(i % 5)
-		err := d.submit(ctx, &job{chat: chat, run: func(context.Context) {
+		sc.submit(&job{id: int64(i), chat: chat, run: func(context.Context) {
 			mu.Lock()
 			running[chat]++
-			maxRunning = max(maxRunning, running[chat])
+			overlap = overlap || running[chat] > 1
 			got[chat] = append(got[chat], i)
 			mu.Unlock()
-			time.Sleep(time.Millisecond) // widen the window for overlap within a chat
+			runtime.Gosched()
 			mu.Lock()
 			running[chat]--
 			mu.Unlock()
 		}})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
-	if err := d.close(ctx); err != nil {
+	if err := sc.drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if maxRunning != 1 {
-		t.Errorf("a chat ran %d jobs at once", maxRunning)
+	if overlap {
+		t.Error("a chat ran two jobs at once")
 	}
 	for chat, seq := range got {
-		for k := 1; k < len(seq); k++ {
-			if seq[k] < seq[k-1] {
-				t.Errorf("chat %d ran out of order: %v", chat, seq)
-			}
+		if len(seq) != 10 || !sort.IntsAreSorted(seq) {
+			t.Errorf("chat %d ran %v, want its 10 jobs in order", chat, seq)
 		}
-		if len(seq) != 10 {
-			t.Errorf("chat %d ran %d jobs, want 10", chat, len(seq))
-		}
-	}
-	if err := d.submit(ctx, &job{run: func(context.Context) {}}); !errors.Is(err, errClosed) {
-		t.Errorf("submit after close = %v", err)
 	}
 }
 
-func TestDispatcherBlocksWhenFull(t *testing.T) {
-	ctx := context.Background()
-	d := newDispatcher(ctx, 1, 2)
+func TestSchedulerTakesTurns(t *testing.T) {
+	clk := newVClock(time.Unix(0, 0))
+	sc := runScheduler(t, 1, clk, nil)
+	gate := make(chan struct{})
+	var order []int64
+	var mu sync.Mutex
+	record := func(chat int64) func(context.Context) {
+		return func(context.Context) {
+			mu.Lock()
+			order = append(order, chat)
+			mu.Unlock()
+		}
+	}
+	// While the one worker is busy, a chat queues three jobs, then another chat one.
+	sc.submit(&job{chat: 9, run: func(context.Context) { <-gate }})
+	for range 3 {
+		sc.submit(&job{chat: 1, run: record(1)})
+	}
+	sc.submit(&job{chat: 2, run: record(2)})
+	close(gate)
+	sc.drain(context.Background())
+	if want := []int64{1, 2, 1, 1}; !reflect.DeepEqual(order, want) {
+		t.Errorf("order %v, want %v: the second chat's first job goes before the first chat's second", order, want)
+	}
+}
+
+func TestSchedulerParksAChatOverItsLimit(t *testing.T) {
+	clk := newVClock(time.Unix(0, 0))
+	limited := clk.Now().Add(time.Minute)
+	sc := runScheduler(t, 2, clk, func(chat int64, group bool) time.Time {
+		if chat == -100 && clk.Now().Before(limited) {
+			return limited
+		}
+		return time.Time{}
+	})
+	ran := make(chan int64, 10)
+	for _, chat := range []int64{-100, 1, 2} {
+		sc.submit(&job{chat: chat, sendsTo: chat, group: chat < 0, run: func(context.Context) { ran <- chat }})
+	}
+	got := []int64{<-ran, <-ran}
+	sort.Slice(got, func(i, j int) bool { return got[i] < got[j] })
+	if !reflect.DeepEqual(got, []int64{1, 2}) {
+		t.Fatalf("ran %v first, want the chats within their limits", got)
+	}
+	if n := sc.len(); n != 1 {
+		t.Fatalf("%d jobs left, want the limited chat's", n)
+	}
+	waitFor(t, func() bool { return clk.sleepingUntil(limited) == 1 })
+	clk.Advance(time.Minute)
+	if chat := <-ran; chat != -100 {
+		t.Errorf("ran %d, want the limited chat once its limit allows", chat)
+	}
+}
+
+func TestSchedulerPauseGivesTheWorkerBack(t *testing.T) {
+	clk := newVClock(time.Unix(0, 0))
+	sc := runScheduler(t, 1, clk, nil)
+	resumed, other := make(chan struct{}), make(chan struct{})
+	sc.submit(&job{chat: 1, run: func(ctx context.Context) {
+		sc.pause(ctx, time.Minute) // a retry's back-off
+		close(resumed)
+	}})
+	sc.submit(&job{chat: 2, run: func(context.Context) { close(other) }})
+	<-other // ran on the one worker while the first job waited
+	select {
+	case <-resumed:
+		t.Fatal("the paused job ended before its wait")
+	default:
+	}
+	clk.Advance(time.Minute)
+	<-resumed
+}
+
+func TestSchedulerRoom(t *testing.T) {
+	clk := newVClock(time.Unix(0, 0))
+	sc := runScheduler(t, 1, clk, nil)
 	release := make(chan struct{})
 	for range 2 {
-		d.submit(ctx, &job{chat: 1, run: func(context.Context) { <-release }})
+		sc.submit(&job{chat: 1, run: func(context.Context) { <-release }})
 	}
-	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer cancel()
-	if err := d.submit(short, &job{chat: 2, run: func(context.Context) {}}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("submit to a full queue = %v, want it to wait", err)
+	if n, err := sc.room(context.Background(), 3); n != 1 || err != nil {
+		t.Errorf("room = %d, %v; want 1", n, err)
+	}
+	full, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sc.room(full, 2); !errors.Is(err, context.Canceled) {
+		t.Errorf("room of a full scheduler = %v, want it to wait", err)
 	}
 	close(release)
-	d.close(ctx)
+	if n, err := sc.room(context.Background(), 2); n < 1 || err != nil {
+		t.Errorf("room after the jobs ended = %d, %v", n, err)
+	}
+}
+
+// waitFor polls cond for the unit tests that have no fake API to wait on;
+// it yields the processor between checks rather than sleeping.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met")
+		}
+		runtime.Gosched()
+	}
 }
 
 func TestMetricsFormat(t *testing.T) {
@@ -387,5 +463,42 @@ func TestConfigChecks(t *testing.T) {
 				t.Errorf("err = %v, want a ConfigError about %s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestJournaledStateIsReadBackAndWrittenWithProgress(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.AcceptUpdates(ctx, 5, []store.InboxUpdate{{ID: 5, ChatID: 1, Body: []byte("{}"), ReceivedAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	j := newJournal(st, true, slog.New(slog.DiscardHandler))
+	convs := journaledConversations{Conversations: st, j: j}
+	want := bot.Conversation{LastTopic: "deadline", Lang: lang.EN}
+	if err := convs.Save(ctx, 1, want); err != nil {
+		t.Fatal(err)
+	}
+	// Read back at once, whether or not the journal has written it yet.
+	if got, err := convs.Load(ctx, 1); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Load = %+v, %v; want %+v", got, err, want)
+	}
+	j.done(5)
+	j.close()
+	if got, _ := st.Load(ctx, 1); !reflect.DeepEqual(got, want) {
+		t.Errorf("state in the database = %+v, want %+v", got, want)
+	}
+	if pending, _ := st.PendingUpdates(ctx); len(pending) != 0 {
+		t.Errorf("update still pending: %+v", pending)
+	}
+	// Once the journal is closed, saves go straight to the database.
+	if err := convs.Save(ctx, 2, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Load(ctx, 2); !reflect.DeepEqual(got, want) {
+		t.Errorf("state saved after close = %+v", got)
 	}
 }

@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	tg "github.com/go-telegram/bot"
-	"github.com/go-telegram/bot/models"
 )
 
 // startWebhook tells Telegram where to post updates and starts listening.
@@ -42,7 +40,7 @@ func (s *Server) startWebhook(ctx context.Context) (*http.Server, error) {
 		SecretToken:    s.secret,
 		AllowedUpdates: allowedUpdates,
 	}
-	err = s.send.call(ctx, "setWebhook", 0, false, false, func(ctx context.Context, _ int64) error {
+	err = s.send.call(ctx, s.startupSpec("setWebhook"), func(ctx context.Context, _ int64) error {
 		_, err := s.api.SetWebhook(ctx, params)
 		return err
 	})
@@ -55,15 +53,13 @@ func (s *Server) startWebhook(ctx context.Context) (*http.Server, error) {
 	return srv, nil
 }
 
-// webhookHandler serves the update path and /healthz. The library's own
-// handler answers a wrong secret with 200, reads bodies of any size and logs
-// a malformed body whole; this wrapper checks first and hands it only
-// well-formed updates.
+// webhookHandler serves the update path and /healthz. An update is stored
+// in the inbox before it is answered 200: a crash after that loses nothing,
+// and one before it leaves the update with Telegram, which posts it again.
 func (s *Server) webhookHandler(path string) http.Handler {
 	if path == "" {
 		path = "/"
 	}
-	lib := s.api.WebhookHandler()
 	want := sha256.Sum256([]byte(s.secret))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", s.healthz)
@@ -91,15 +87,29 @@ func (s *Server) webhookHandler(path string) http.Handler {
 			http.Error(w, "cannot read body", http.StatusBadRequest)
 			return
 		}
-		var u models.Update
+		var u struct {
+			ID int64 `json:"update_id"`
+		}
 		if err := json.Unmarshal(body, &u); err != nil || u.ID <= 0 {
 			s.metrics.inc("beianbot_telegram_webhook_rejected_total", "reason", "malformed")
 			s.log.Warn("malformed webhook update", "bytes", len(body))
 			http.Error(w, "malformed update", http.StatusBadRequest)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		lib(w, r)
+		if !s.healthy.Load() || s.sched.len() >= s.cfg.InboxLimit {
+			// Telegram keeps the update and posts it again later.
+			s.metrics.inc("beianbot_telegram_webhook_rejected_total", "reason", "busy")
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		b := s.triageAll([]json.RawMessage{body})
+		if err := s.commit(r.Context(), 0, b); err != nil {
+			s.log.Error("cannot store a webhook update in the inbox", "update", u.ID, "err", err)
+			http.Error(w, "cannot store the update", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
 	})
 	return mux
 }

@@ -25,7 +25,7 @@ import (
 func runServe(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", "beianbot serve [--config FILE] [--mode polling|webhook] [--memory]", stderr)
 	mode := fs.String("mode", cfg.Telegram.Mode, "how updates arrive: polling or webhook (telegram.mode)")
-	memory := fs.Bool("memory", false, "keep chat state in memory only, instead of the database in data_dir")
+	memory := fs.Bool("memory", false, "keep chat state and the inbox in memory only, instead of the database in data_dir (a restart loses unanswered updates)")
 	if code, done := parseFlags(fs, args, stdout); done {
 		return code
 	}
@@ -59,7 +59,8 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 			return 2
 		}
 		defer st.Close()
-		opts = append(opts, telegram.WithConversations(st), telegram.WithOffsets(storeOffsets{st}))
+		// The inbox: updates taken and not yet answered survive a crash or restart.
+		opts = append(opts, telegram.WithConversations(st), telegram.WithInbox(st))
 		sup, err := supportOps(ctx, cfg, st)
 		if err != nil {
 			fmt.Fprintln(stderr, "beianbot:", err)
@@ -85,15 +86,6 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 		return 1
 	}
 	return 0
-}
-
-// storeOffsets keeps the last handled update_id in the database, so that a
-// restart does not answer an update twice.
-type storeOffsets struct{ st *store.Store }
-
-func (o storeOffsets) Last(ctx context.Context) (int64, error) { return o.st.LastUpdateID(ctx) }
-func (o storeOffsets) Save(ctx context.Context, id int64) error {
-	return o.st.SetLastUpdateID(ctx, id)
 }
 
 // supportOps builds the question log, handoff and reminders over the store.
