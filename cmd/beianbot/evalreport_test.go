@@ -19,8 +19,14 @@ const stableCases = "../../eval/testdata/report/stable.yaml"
 // that pasted messages of that topic, matched as text, change for sure).
 // It returns the example moved.
 func kbCopies(t *testing.T) (old, cur, moved string) {
+	return kbCopiesAt(t, t.TempDir(), true)
+}
+
+// kbCopiesAt writes the copies of kbCopies into dir/old and dir/new; the
+// answer is edited only when editAnswer is set.
+func kbCopiesAt(t *testing.T, dir string, editAnswer bool) (old, cur, moved string) {
 	t.Helper()
-	old, cur = filepath.Join(t.TempDir(), "old"), filepath.Join(t.TempDir(), "new")
+	old, cur = filepath.Join(dir, "old"), filepath.Join(dir, "new")
 	src, err := filepath.Glob("../../knowledge/data/*.yaml")
 	if err != nil || len(src) == 0 {
 		t.Fatal("no knowledge files", err)
@@ -49,7 +55,9 @@ func kbCopies(t *testing.T) (old, cur, moved string) {
 	}
 	newFiles["how-to-verify.yaml"] = from[:start] + from[end:]
 	newFiles["hk-macau-pass.yaml"] = strings.Replace(files["hk-macau-pass.yaml"], zhExamples, zhExamples+line, 1)
-	newFiles["no-record-found.yaml"] = strings.Replace(files["no-record-found.yaml"], "answer:\n  zh: |\n", "answer:\n  zh: |\n    【本地修改】\n", 1)
+	if editAnswer {
+		newFiles["no-record-found.yaml"] = strings.Replace(files["no-record-found.yaml"], "answer:\n  zh: |\n", "answer:\n  zh: |\n    【本地修改】\n", 1)
+	}
 	for dir, set := range map[string]map[string]string{old: files, cur: newFiles} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
@@ -60,7 +68,7 @@ func kbCopies(t *testing.T) (old, cur, moved string) {
 			}
 		}
 	}
-	if newFiles["no-record-found.yaml"] == files["no-record-found.yaml"] || newFiles["hk-macau-pass.yaml"] == files["hk-macau-pass.yaml"] {
+	if editAnswer && newFiles["no-record-found.yaml"] == files["no-record-found.yaml"] || newFiles["hk-macau-pass.yaml"] == files["hk-macau-pass.yaml"] {
 		t.Fatal("the knowledge base's layout changed: the edits did not apply")
 	}
 	return old, cur, moved
