@@ -35,6 +35,11 @@ func (e *Engine) answerRows(t turn, rows []matrix.Row, rule string) Reply {
 	}
 	r.Matrix = ans
 	r.Text = e.renderMatrix(t.lang, labels, ans)
+	if !slices.ContainsFunc(rows, func(row matrix.Row) bool { return !row.ProviderInitiated() }) {
+		// The table's cancellations are the provider's; a customer asking
+		// about their own request is told the table does not cover it.
+		r.Text += "\n" + e.phrases.say("matrix_provider_initiated", t.lang, "support", e.support.In(t.lang))
+	}
 	if len(rows) > 1 && !strings.Contains(rule, "agree") {
 		r.Explain.Rule += fmt.Sprintf("; %d rows agree", len(rows))
 	}

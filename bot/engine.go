@@ -199,6 +199,7 @@ type turn struct {
 	lang        lang.Lang
 	traditional bool
 	truncated   bool
+	unreadable  bool // mostly bytes no text has: a file, or garbled
 }
 
 // Reply answers one message of a conversation and updates conv.
@@ -283,9 +284,10 @@ func (t *turn) setLang(l lang.Lang, traditional bool) {
 
 // newTurn cleans the message, reads it once, and decides the reply language.
 func (e *Engine) newTurn(conv *Conversation, text string) turn {
+	unreadable := notText(text)
 	text = strings.ToValidUTF8(text, "")
 	text = strings.ReplaceAll(text, "\x00", "")
-	t := turn{raw: strings.TrimSpace(text)}
+	t := turn{raw: strings.TrimSpace(text), unreadable: unreadable}
 	if utf8.RuneCountInString(t.raw) > maxInputRunes {
 		t.raw = string([]rune(t.raw)[:maxInputRunes])
 		t.truncated = true
@@ -298,6 +300,22 @@ func (e *Engine) newTurn(conv *Conversation, text string) turn {
 	return t
 }
 
+// notText reports whether s is mostly what no typed message holds: invalid
+// UTF-8, control characters, private-use code points (a file, or text in the
+// wrong encoding). Searching such bytes for words finds chance matches.
+func notText(s string) bool {
+	bad, total := 0, 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		total++
+		if r == utf8.RuneError && size <= 1 || unicode.IsControl(r) && !unicode.IsSpace(r) || unicode.Is(unicode.Co, r) {
+			bad++
+		}
+	}
+	return bad >= 3 && bad*10 >= total
+}
+
 // detect picks the reply language: pinned by the conversation, else the
 // language of the message's own words. The subject's terms (SMS, 核验,
 // 新增接入…) and what is quoted from MIIT's messages are left out first,
@@ -308,6 +326,11 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 		return conv.Lang, conv.Lang == lang.ZH && conv.Traditional
 	}
 	traditional := t.traditional
+	if !traditional && conv.LastTraditional && lang.ToTraditional(t.raw) == t.raw {
+		// The message reads the same in both scripts ("不涉及", "好的"): it
+		// keeps the Traditional characters the conversation was in.
+		traditional = true
+	}
 	quoted := blank(withoutQuotes(t.norm, e.messages), e.table.NameSpans(t.reading))
 	rest := withoutTerms(quoted, t.reading)
 	han, words := lang.Counts(rest)
@@ -331,7 +354,8 @@ func (e *Engine) detect(conv *Conversation, t turn) (lang.Lang, bool) {
 		return lang.ZH, traditional
 	}
 	if conv.PendingLang != "" {
-		return conv.PendingLang, conv.Traditional
+		// "2" answers the ask-back, the last reply: in its language and script.
+		return conv.PendingLang, conv.PendingLang == lang.ZH && conv.LastTraditional
 	}
 	if conv.LastLang != "" {
 		return conv.LastLang, conv.LastTraditional

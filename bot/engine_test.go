@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -59,6 +60,11 @@ func TestEveryMatrixRow(t *testing.T) {
 			}
 			if (row.Principal || row.Website) && !strings.Contains(r.Text, "24") {
 				t.Errorf("%q: the verdict does not state the 24-hour rule:\n%s", q.text, r.Text)
+			}
+			// A row the provider initiates says the customer's own request is not covered.
+			note := e.phrases.say("matrix_provider_initiated", q.lang, "support", e.support.In(q.lang))
+			if strings.Contains(lang.ToSimplified(r.Text), note) != row.ProviderInitiated() {
+				t.Errorf("%q: provider-initiated %v, but the note is there: %v\n%s", q.text, row.ProviderInitiated(), !row.ProviderInitiated(), r.Text)
 			}
 		}
 	}
@@ -194,6 +200,7 @@ func TestLanguage(t *testing.T) {
 		{"I didn't get the verification SMS", lang.EN, false},
 		{"新增接入 who needs to verify", lang.EN, false},
 		{"new access 谁要核验", lang.ZH, false},
+		{"唔涉及換省份", lang.ZH, true}, // written Cantonese, though every character is the same in both scripts
 	}
 	for _, tc := range tests {
 		r := e.Reply(ctx, &Conversation{}, tc.q)
@@ -208,6 +215,33 @@ func TestLanguage(t *testing.T) {
 	r := e.Reply(ctx, &Conversation{Lang: lang.EN}, "收不到核验短信怎么办")
 	if r.Lang != lang.EN {
 		t.Errorf("pinned en: got %s", r.Lang)
+	}
+}
+
+// A reply that carries no script of its own ("2", "不涉及") answers in the
+// script of the conversation; one that has it follows it.
+func TestScriptCarriesOver(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	tests := []struct {
+		first, then string
+		traditional bool
+	}{
+		{"變更主體要邊個核驗", "2", true},
+		{"變更主體要邊個核驗", "不涉及", true},
+		{"變更主體要邊個核驗", "不涉及变更省份", false}, // 变 is Simplified
+		{"变更主体要谁核验", "2", false},
+		{"变更主体要谁核验", "不涉及", false},
+	}
+	for _, tc := range tests {
+		conv := &Conversation{}
+		if r := e.Reply(ctx, conv, tc.first); r.Clarify == nil {
+			t.Fatalf("%q: expected an ask-back, got %s", tc.first, r.Topic)
+		}
+		r := e.Reply(ctx, conv, tc.then)
+		if r.Matrix == nil || r.Lang != lang.ZH || r.Traditional != tc.traditional {
+			t.Errorf("%q then %q: verdict %v, lang %s traditional %v; want traditional %v", tc.first, tc.then, r.Matrix != nil, r.Lang, r.Traditional, tc.traditional)
+		}
 	}
 }
 
@@ -266,6 +300,21 @@ func TestBadInput(t *testing.T) {
 		if _, ok := e.Knowledge().Topic(r.Topic); !ok {
 			t.Errorf("%s: topic %q is not a knowledge-base topic", name, r.Topic)
 		}
+	}
+	// Bytes no typed message holds are said to be unreadable, not searched
+	// for chance matches; a stray one in a question does not stop it.
+	random := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 20; i++ {
+		b := make([]byte, 200)
+		for j := range b {
+			b[j] = byte(random.IntN(256))
+		}
+		if r := e.Reply(ctx, &Conversation{}, string(b)); r.Topic != TopicUnknown || !strings.Contains(r.Text, e.phrases.say("unreadable", r.Lang)) {
+			t.Errorf("random bytes %q…: topic %s, want the unreadable reply:\n%s", b[:20], r.Topic, r.Text)
+		}
+	}
+	if r := e.Reply(ctx, &Conversation{}, "收不到\x01核验短信\ufffd怎么办"); r.Topic != "sms-not-received" {
+		t.Errorf("a question with two stray characters: topic %s, want sms-not-received", r.Topic)
 	}
 	if r := e.Reply(ctx, &Conversation{}, strings.Repeat("收不到短信", 4000)); !strings.Contains(r.Text, "2000") {
 		t.Errorf("a truncated message must say so:\n%s", r.Text)

@@ -28,7 +28,7 @@ type phrases struct {
 var requiredText = []string{
 	"empty", "truncated", "matrix_case", "matrix_must", "matrix_not", "matrix_deadline", "matrix_none",
 	"matrix_emergency", "role_principal", "role_website", "case_join", "clarify_business", "clarify_rows",
-	"clarify_reply", "none_expected", "none_expected_role", "suggest", "suggest_human", "handoff",
+	"clarify_reply", "none_expected", "none_expected_role", "suggest", "suggest_human", "handoff", "matrix_provider_initiated", "subject", "unreadable",
 }
 
 func loadPhrases(data []byte, name string) (*phrases, error) {

@@ -22,6 +22,9 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	if t.norm == "" {
 		return e.emptyReply(t)
 	}
+	if t.unreadable {
+		return Reply{Topic: TopicUnknown, Text: e.phrases.say("unreadable", t.lang), Explain: &Explain{Rule: "not text: mostly control characters or bytes that are not UTF-8"}}
+	}
 	if r, ok := e.resolvePending(conv, t); ok {
 		return r
 	}
@@ -77,6 +80,18 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	}
 
 	topic, ok, why := e.decide(scores)
+	if (!ok || topic == TopicUnknown) && e.elliptical(conv, t, in) {
+		// "要多久内完成" after an answer about verifying is about verifying:
+		// a question with no subject of its own that cannot be answered
+		// alone is read again with the conversation's subject added.
+		aug := t
+		aug.reading = e.lex.Read(t.norm + " " + e.phrases.say("subject", t.lang))
+		s2 := e.scores(ctx, aug)
+		if topic2, ok2, why2 := e.decide(s2); ok2 && topic2 != TopicUnknown && topic2 != TopicWhoVerifies {
+			scores, topic, ok, why = s2, topic2, ok2, "a follow-up with no subject of its own, read as about the verification: "+why2
+			explain.Scores, explain.Classifier, explain.Hits = s2.top(3), s2.classifier, s2.hits
+		}
+	}
 	explain.Rule = why
 	switch {
 	case in.emergency && (topic == TopicWhoVerifies || in.who && in.verify):
@@ -101,6 +116,30 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	}
 	return e.unknownReply(t, scores, explain)
 }
+
+// elliptical reports whether t is a short question that names nothing of
+// its own (no SMS or verifying, no filing, person or action), asked in a
+// conversation already about the verification.
+func (e *Engine) elliptical(conv *Conversation, t turn, in intent) bool {
+	if conv.LastTopic == "" || conv.LastTopic == TopicUnknown || conv.LastTopic == TopicGreeting ||
+		in.verify || in.offtopic || len(t.reading.Tokens) > maxElliptical {
+		return false
+	}
+	cue := false
+	for _, m := range t.reading.Mentions {
+		switch m.Kind {
+		case concept.Object, concept.Action, concept.Role:
+			return false
+		case concept.Cue:
+			cue = true
+		}
+	}
+	return cue
+}
+
+// maxElliptical is the most tokens a subject-less follow-up has: longer
+// messages say what they are about.
+const maxElliptical = 10
 
 // offtopicConfidence is how sure the engine must be of a topic to answer a
 // message that names a subject it does not cover ("password reset code never

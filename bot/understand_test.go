@@ -105,7 +105,33 @@ func TestMisleadingKeywords(t *testing.T) {
 		{"注册云账号的时候收不到验证码", TopicUnknown, lang.ZH, nil},
 		{"I can't get the sign-up code for my cloud account", TopicUnknown, lang.EN, nil},
 		{"how many days does the bureau's review take after we verified", TopicUnknown, lang.EN, nil},
+		// Verifying in somebody else's place: the source does not say, so
+		// no filing-type menu and no guess.
+		{"法人出差了，同事能代他核验吗", TopicUnknown, lang.ZH, nil},
+		{"can my colleague verify for me?", TopicUnknown, lang.EN, nil},
 	})
+}
+
+// A question that names nothing of its own, after an answer about the
+// verification, is about the verification; one that names another subject
+// is not, and the same words asked first are not answered.
+func TestEllipticalFollowUp(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	for _, tc := range []struct{ first, then, want string }{
+		{"变更主体 不涉及省份 谁要核验", "要多久内完成", "deadline"},
+		{"变更主体 不涉及省份 谁要核验", "管局审核要多久", TopicUnknown},
+		{"", "要多久内完成", TopicUnknown},
+		{"你好", "要多久内完成", TopicUnknown},
+	} {
+		conv := &Conversation{}
+		if tc.first != "" {
+			e.Reply(ctx, conv, tc.first)
+		}
+		if r := e.Reply(ctx, conv, tc.then); r.Topic != tc.want {
+			t.Errorf("%q then %q: topic %s, want %s (%s)", tc.first, tc.then, r.Topic, tc.want, r.Explain.Rule)
+		}
+	}
 }
 
 // A missing SMS reported after the filing type was settled is read against it.

@@ -136,8 +136,8 @@ func Normalize(s string) string {
 }
 
 // NormalizeScript is Normalize that also reports whether the text was
-// written in Traditional characters (the conversion changed it), at the cost
-// of one conversion instead of two.
+// written in Traditional characters (the conversion changed it) or in
+// written Cantonese, at the cost of one conversion instead of two.
 func NormalizeScript(s string) (normalized string, traditional bool) {
 	s = strings.ToValidUTF8(s, " ")
 	s = norm.NFKC.String(s)
@@ -169,7 +169,11 @@ func NormalizeScript(s string) (normalized string, traditional bool) {
 	}
 	folded := b.String()
 	simplified := ToSimplified(folded)
-	return cantonese.Replace(simplified), simplified != folded
+	// Written Cantonese is Hong Kong and Macau's: a message in it wants
+	// Traditional characters back even when none of its own characters
+	// differ between the scripts ("唔涉及").
+	out := cantonese.Replace(simplified)
+	return out, simplified != folded || out != simplified
 }
 
 // cantonese folds common written-Cantonese words into their Mandarin

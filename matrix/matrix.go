@@ -48,6 +48,11 @@ func (r Row) Label(l lang.Lang) string {
 	return business + " / " + subcase
 }
 
+// ProviderInitiated reports whether the row is for a change the access
+// provider starts (the table's "接入商发起" subcases): the table says
+// nothing of the same change requested by the customer.
+func (r Row) ProviderInitiated() bool { return r.sig.initiator == "provider" }
+
 // Ask is a business's ask-back question, for when the words fit several of
 // its rows: the question in both languages, and the subcases a plain yes or
 // no picks ("" when the question is not a yes/no one).

@@ -319,7 +319,9 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		case m.ID == "first" && m.Base == "first" && !slices.ContainsFunc(ms, func(o concept.Mention) bool {
 			return o.Kind == concept.Object && o.Clause == m.Clause && o.From >= m.From && o.From-m.To <= 2
 		}) && slices.ContainsFunc(ms, func(o concept.Mention) bool {
-			return o.Kind == concept.Action && o.ID != "first" && !o.Negated
+			// ("new" gives way to other actions itself: "a new company
+			// filing for the first time" keeps one of the two.)
+			return o.Kind == concept.Action && o.ID != "first" && o.ID != "new" && !o.Negated
 		}):
 		default:
 			actionAt[i] = true
@@ -473,14 +475,21 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}
 		addTo(&s.Actions, a)
 	}
+	// "Not changing province" says what stays as much as "the site stays".
+	provinceStays := province(r, relocation) == "same" && slices.ContainsFunc(ms, func(m concept.Mention) bool {
+		return m.ID == "unchanged" || (m.ID == "change" || m.ID == "migrate") && m.Negated
+	})
 	switch {
 	case len(s.Actions) == 0 && len(roleTargets) > 0:
 		addTo(&s.Actions, "change") // "网站负责人离职了"
-	case len(s.Actions) == 0 && len(s.Unchanged) > 0 && len(s.Mentioned) > 0:
+	case len(s.Actions) == 0 && (len(s.Unchanged) > 0 || provinceStays) && len(s.Mentioned)+len(s.Targets) > 0:
 		// "The site stays the same, only the company name": saying what
 		// does not change, beside something else, says that the something
 		// else does.
-		s.Targets, s.Mentioned = s.Mentioned, nil
+		for _, o := range s.Mentioned {
+			addTo(&s.Targets, o)
+		}
+		s.Mentioned = nil
 		addTo(&s.Actions, "change")
 	}
 	if len(relocation) > 0 {

@@ -73,6 +73,7 @@ func TestSelectDescribed(t *testing.T) {
 		{[]string{"首次备案"}, []string{
 			"我们公司从来没有备过案，这次是第一次", "头一回给网站做备案", "第一次申請ICP備案", "我哋第一次備案",
 			"we have never filed before", "this is our very first ICP filing", "brand new filing for a new company",
+			"a new company filing for the first time", // "new" and "first" both said: one is kept
 		}},
 		{[]string{"新增网站"}, []string{
 			"已经有备案了，想再加一个网站", "在原来的主体下增加网站", "公司名下想多加個網站",
@@ -100,6 +101,7 @@ func TestSelectDescribed(t *testing.T) {
 			"公司改名了，还在原来的省", "换了法人，地址没变", "公司在杭州，只是改了名字，要变更主体，没跨省",
 			"公司要改名，要变更主体", "only our company name changes", // a new name moves nothing
 			"we renamed the company, same province", "the legal representative changed; we are still in the same city",
+			"we're not changing province, just the company name", // what stays says what changes
 		}},
 		{[]string{"变更主体/涉及变更所在省"}, []string{
 			"公司注册地从江苏迁到了浙江，要变更主体", "公司搬去外省了，主体信息要改", "公司由深圳搬咗去上海，要變更主體",
