@@ -240,13 +240,13 @@ func printExplain(w io.Writer, r bot.Reply) {
 }
 
 func runMatrix(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("matrix", "beianbot matrix [--json] [--lang zh|en]", stderr)
+	fs := newFlagSet("matrix", "beianbot matrix [--json] [--lang zh|zh-hant|en]", stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array of the rows")
-	langFlag := fs.String("lang", "zh", "language of the table: zh or en")
+	langFlag := fs.String("lang", "zh", "language of the table: zh, zh-hant (Traditional characters) or en; --json always gives the source's names")
 	if code, done := parseFlags(fs, args, stdout); done {
 		return code
 	}
-	l, _, ok := parseLangFlag(*langFlag, stderr)
+	l, traditional, ok := parseLangFlag(*langFlag, stderr)
 	if !ok {
 		return 2
 	}
@@ -275,7 +275,13 @@ func runMatrix(ctx context.Context, cfg config.Config, args []string, stdout, st
 		}
 		return 0
 	}
-	printTable(stdout, t, l)
+	var table strings.Builder
+	printTable(&table, t, l)
+	if traditional {
+		fmt.Fprint(stdout, lang.ToTraditional(table.String()))
+	} else {
+		fmt.Fprint(stdout, table.String())
+	}
 	return 0
 }
 

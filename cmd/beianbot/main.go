@@ -29,14 +29,15 @@ Usage:
                  answer each question on its own; with no QUESTION, one per line (a prompt on a terminal)
   beianbot chat  [--json] [--lang zh|zh-hant|en] [--explain] [--rephrase]
                  one conversation: a prompt with line editing and history on a terminal, one turn per line when piped
-  beianbot matrix [--json] [--lang zh|en]
+  beianbot matrix [--json] [--lang zh|zh-hant|en]
                  print who must verify for each filing type
-  beianbot eval  [--min 0.95] [--gate SET=MIN] [--cv K] [--json] [--all]
+  beianbot eval  [--min 0.95] [--gate SET=MIN] [--report] [--cv K] [--json] [--all]
                  [--out DIR] [--junit FILE] [--baseline OLD/results.jsonl] FILE|DIR...
                  run evaluation sets (and K-fold cross-validation over the knowledge
                  base's examples) and report accuracy per set, language and topic;
                  --out writes report.html, results.jsonl and junit.xml; --baseline
-                 lists the questions answered differently since that run
+                 lists the questions answered differently since that run; --report
+                 prints what would fail but exits 0
   beianbot kb lint [DIR]
                  check a knowledge-base directory (default: the embedded one)
   beianbot kb diff OLD_DIR NEW_DIR [--all] [--eval FILE|DIR...]

@@ -126,10 +126,12 @@ func TestMatrixJSON(t *testing.T) {
 }
 
 func TestMatrixText(t *testing.T) {
-	for _, l := range []string{"zh", "en"} {
-		code, out, _ := runCLI(t, "", "matrix", "--lang", l)
-		if code != 0 || strings.Count(out, "\n") < 18 {
-			t.Errorf("%s: exit %d:\n%s", l, code, out)
+	for _, tc := range []struct{ lang, want string }{
+		{"zh", "变更主体"}, {"en", "Change entity"}, {"zh-hant", "變更主體"}, {"zh-hk", "變更主體"},
+	} {
+		code, out, _ := runCLI(t, "", "matrix", "--lang", tc.lang)
+		if code != 0 || strings.Count(out, "\n") < 18 || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d, want %q in:\n%s", tc.lang, code, tc.want, out)
 		}
 	}
 }
