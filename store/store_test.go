@@ -473,18 +473,18 @@ func TestWritesTogetherFailAlone(t *testing.T) {
 	s := openTest(t, t.TempDir(), nil)
 	ctx := context.Background()
 	parts := []txWrite{
-		{ctx: ctx, f: func(tx *sql.Tx) error {
+		{ctx: ctx, f: func(_ context.Context, tx *sql.Tx) error {
 			_, err := tx.Exec("INSERT INTO meta(key, value) VALUES('a', '1')")
 			return err
 		}},
-		{ctx: ctx, f: func(tx *sql.Tx) error {
+		{ctx: ctx, f: func(_ context.Context, tx *sql.Tx) error {
 			if _, err := tx.Exec("INSERT INTO meta(key, value) VALUES('b', '1')"); err != nil {
 				return err
 			}
 			return errors.New("b changes its mind")
 		}},
-		{ctx: ctx, f: func(tx *sql.Tx) error { panic("c") }},
-		{ctx: ctx, f: func(tx *sql.Tx) error {
+		{ctx: ctx, f: func(_ context.Context, tx *sql.Tx) error { panic("c") }},
+		{ctx: ctx, f: func(_ context.Context, tx *sql.Tx) error {
 			_, err := tx.Exec("INSERT INTO meta(key, value) VALUES('d', '1')")
 			return err
 		}},
