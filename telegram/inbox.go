@@ -79,12 +79,24 @@ func (s *Server) triageAll(raws []json.RawMessage) batch {
 	var b batch
 	perChat := map[int64]int{}
 	for _, raw := range raws {
-		var u models.Update
-		if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
-			s.log.Warn("malformed update from Telegram skipped", "bytes", len(raw))
+		// The id first: an update that cannot be read is still one Telegram
+		// may forget, or it would come back at every poll.
+		var head struct {
+			ID int64 `json:"update_id"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil || head.ID <= 0 {
+			s.metrics.inc("beianbot_telegram_updates_total", "kind", "malformed")
+			s.log.Warn("update from Telegram without an update_id skipped", "bytes", len(raw))
 			continue
 		}
-		b.maxID = max(b.maxID, u.ID)
+		b.maxID = max(b.maxID, head.ID)
+		var u models.Update
+		if err := json.Unmarshal(raw, &u); err != nil || u.ID != head.ID {
+			s.metrics.inc("beianbot_telegram_updates_total", "kind", "malformed")
+			s.log.Warn("malformed update from Telegram skipped", "update", head.ID, "bytes", len(raw), "err", err)
+			b.skipped = append(b.skipped, head.ID)
+			continue
+		}
 		it, toast := s.triage(&u, perChat)
 		switch {
 		case it != nil:
