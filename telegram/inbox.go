@@ -181,8 +181,23 @@ func (s *Server) restore(ctx context.Context) error {
 // jobFor makes the scheduler's job for an item.
 func (s *Server) jobFor(it *item) *job {
 	j := &job{id: it.id, chat: it.chat, sendsTo: it.sendsTo, group: it.group}
-	j.run = func(ctx context.Context) { j.done = s.work(ctx, it) }
+	j.run = func(ctx context.Context) { j.done = s.work(forUpdate(ctx, it.id), it) }
 	return j
+}
+
+// updateKey marks the context of the work on one update (see forUpdate).
+type updateKey struct{}
+
+// forUpdate marks ctx as the work on update id: the chat states saved with
+// it are that update's, written only once it is done (see journal).
+func forUpdate(ctx context.Context, id int64) context.Context {
+	return context.WithValue(ctx, updateKey{}, id)
+}
+
+// updateOf is the update whose work ctx is (0: none, e.g. a reminder).
+func updateOf(ctx context.Context) int64 {
+	id, _ := ctx.Value(updateKey{}).(int64)
+	return id
 }
 
 // --- long polling ---
@@ -330,20 +345,22 @@ func (s *Server) getUpdates(ctx context.Context, offset int64, limit int) ([]jso
 
 // journal writes progress in batches: the chats' state, the outbox and the
 // updates done — one write each per batch, the next batch gathering while
-// one is written, so no answer waits for the disk. A chat's state is
-// written before (or with) the updates it came from are marked done: a
-// crash loses at most the batch being gathered, and those updates are then
-// answered again from the state they started with (their messages may be
-// sent a second time).
+// one is written, so no answer waits for the disk. The state a chat reaches
+// while an update is answered is held until that update is done, and then
+// written together with its done mark: an update interrupted by shutdown or
+// a crash is answered again from the state it started with (a "2" still
+// answers the question it answered the first time), and a crash loses at
+// most the batch being gathered (whose messages may be sent a second time).
 type journal struct {
 	inbox       Inbox
 	keepsStates bool // the inbox also keeps the chats' state: it is saved with the progress
 	log         *slog.Logger
 
 	mu      sync.Mutex
-	room    *sync.Cond                 // signalled when a batch is taken for writing
-	states  map[int64]bot.Conversation // saved, not yet being written
-	writing map[int64]bot.Conversation // being written
+	room    *sync.Cond                           // signalled when a batch is taken for writing
+	states  map[int64]bot.Conversation           // saved, not yet being written
+	writing map[int64]bot.Conversation           // being written
+	held    map[int64]map[int64]bot.Conversation // update → chat → state, until the update is done
 	sentBuf []store.OutboxMessage
 	doneBuf []int64
 	closed  bool
@@ -353,7 +370,7 @@ type journal struct {
 
 func newJournal(in Inbox, keepsStates bool, log *slog.Logger) *journal {
 	j := &journal{inbox: in, keepsStates: keepsStates, log: log, states: map[int64]bot.Conversation{},
-		kick: make(chan struct{}, 1), ended: make(chan struct{})}
+		held: map[int64]map[int64]bot.Conversation{}, kick: make(chan struct{}, 1), ended: make(chan struct{})}
 	j.room = sync.NewCond(&j.mu)
 	go j.run()
 	return j
@@ -381,31 +398,55 @@ func (j *journal) done(id int64) {
 	for len(j.doneBuf) >= maxUnwritten && !j.closed {
 		j.room.Wait()
 	}
+	states := j.held[id]
+	delete(j.held, id)
 	if j.closed {
 		j.log.Warn("update answered after shutdown not recorded; it will be answered again", "update", id)
 		return
+	}
+	for chat, c := range states {
+		j.states[chat] = c // in the same batch as the done mark
 	}
 	j.doneBuf = append(j.doneBuf, id)
 	j.wake()
 }
 
-// saveState takes a chat's state to write with the next batch; false when
-// the journal does not (then the caller saves it itself).
-func (j *journal) saveState(chat int64, c bot.Conversation) bool {
+// saveState takes a chat's state to write: with the next batch, or, when
+// saved by the work on an update (not 0), with that update's done mark.
+// It reports false when the journal does not keep states (then the caller
+// saves it itself).
+func (j *journal) saveState(update, chat int64, c bot.Conversation) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.closed || !j.keepsStates {
+	switch {
+	case !j.keepsStates:
 		return false
+	case update == 0:
+		if j.closed {
+			return false
+		}
+		j.states[chat] = c
+		j.wake()
+	case j.closed:
+		// Its done mark will not be written either: the update is answered
+		// again after the restart, from the state it started with.
+	default:
+		if j.held[update] == nil {
+			j.held[update] = map[int64]bot.Conversation{}
+		}
+		j.held[update][chat] = c
 	}
-	j.states[chat] = c
-	j.wake()
 	return true
 }
 
-// state returns a chat's state saved and not yet written.
-func (j *journal) state(chat int64) (bot.Conversation, bool) {
+// state returns a chat's state saved and not yet written: first the one
+// saved by the work on update (if not 0), then the others.
+func (j *journal) state(update, chat int64) (bot.Conversation, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if c, ok := j.held[update][chat]; ok {
+		return c, true
+	}
 	if c, ok := j.states[chat]; ok {
 		return c, true
 	}
@@ -478,14 +519,14 @@ type journaledConversations struct {
 }
 
 func (c journaledConversations) Load(ctx context.Context, chatID int64) (bot.Conversation, error) {
-	if conv, ok := c.j.state(chatID); ok {
+	if conv, ok := c.j.state(updateOf(ctx), chatID); ok {
 		return conv, nil
 	}
 	return c.Conversations.Load(ctx, chatID)
 }
 
 func (c journaledConversations) Save(ctx context.Context, chatID int64, conv bot.Conversation) error {
-	if c.j.saveState(chatID, conv) {
+	if c.j.saveState(updateOf(ctx), chatID, conv) {
 		return nil
 	}
 	return c.Conversations.Save(ctx, chatID, conv)

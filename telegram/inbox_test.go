@@ -1,9 +1,21 @@
 package telegram
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/beianbot/beianbot/bot"
+	"github.com/beianbot/beianbot/config"
+	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/store"
 )
 
 // An update that cannot be read is skipped with a log line: the offset moves
@@ -27,5 +39,118 @@ func TestMalformedUpdateIsSkipped(t *testing.T) {
 	}
 	if !strings.Contains(h.logs.String(), fmt.Sprintf("update=%d", bad)) {
 		t.Errorf("the skipped update is not logged by its id:\n%s", h.logs.String())
+	}
+}
+
+// An update interrupted by shutdown is answered after the restart from the
+// chat state it started with, not from the one its first, unfinished run
+// made: here a typed "2" answers the question "q" asked.
+func TestInterruptedUpdateIsAnsweredFromTheStateItStartedWith(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	reached := make(chan struct{})
+	var interrupted atomic.Bool
+	eng := funcEngine{Engine: engineForTest(t), reply: func(ctx context.Context, c *bot.Conversation, text string) bot.Reply {
+		if text == "q" {
+			c.LastTopic = "asked" // stands for an ask-back now pending
+			return bot.Reply{Lang: lang.EN, Topic: "echo", Text: "which one? 1 or 2"}
+		}
+		seen := c.LastTopic
+		c.LastTopic = "consumed" // the answer uses the ask-back up
+		if interrupted.CompareAndSwap(false, true) {
+			close(reached)
+			<-ctx.Done() // shutdown comes before the answer is sent
+		}
+		return bot.Reply{Lang: lang.EN, Topic: "echo", Text: "2, in answer to " + seen}
+	}}
+	opts := []Option{WithInbox(st), WithConversations(st)}
+	h := start(t, setup{engine: eng, opts: opts, cfg: func(c *config.Telegram) { c.ShutdownGrace = 50 * time.Millisecond }})
+	chat := privateChat(bob)
+	h.say(t, chat, bob, "q", 1)
+	h.api.push(textUpdate(chat, bob, "2"))
+	<-reached
+	if err := h.stop(t); err != nil { // SIGTERM
+		t.Fatal(err)
+	}
+	if pending, err := st.PendingUpdates(context.Background()); err != nil || len(pending) != 1 {
+		t.Fatalf("pending after the stop: %d, %v; want the interrupted update", len(pending), err)
+	}
+	if conv, err := st.Load(context.Background(), chat.id); err != nil || conv.LastTopic != "asked" {
+		t.Errorf("stored state %q (%v), want the one the interrupted update started with", conv.LastTopic, err)
+	}
+
+	h2 := start(t, setup{engine: eng, api: h.api, opts: opts})
+	if got := h2.api.waitSent(t, chat.id, 2)[1].text(); got != "2, in answer to asked" {
+		t.Errorf("after the restart, answered %q", got)
+	}
+}
+
+// progressLog is an Inbox that remembers each RecordProgress.
+type progressLog struct {
+	*memoryInbox
+	mu      sync.Mutex
+	records []store.Progress
+}
+
+func (p *progressLog) RecordProgress(ctx context.Context, pr store.Progress) error {
+	p.mu.Lock()
+	p.records = append(p.records, pr)
+	p.mu.Unlock()
+	return p.memoryInbox.RecordProgress(ctx, pr)
+}
+
+// A state saved while answering an update is written only in the same
+// step as that update's done mark: a crash or shutdown before the mark
+// leaves the state the update started with.
+func TestJournalWritesAnUpdatesStateWithItsDoneMark(t *testing.T) {
+	log := &progressLog{memoryInbox: newMemoryInbox(0)}
+	under := NewMemoryConversations(10, time.Hour)
+	ctx := context.Background()
+	seven := forUpdate(ctx, 7)
+	made := bot.Conversation{LastTopic: "made by 7"}
+
+	j := newJournal(log, true, slog.New(slog.DiscardHandler))
+	convs := journaledConversations{Conversations: under, j: j}
+	if err := convs.Save(seven, 1, made); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := convs.Load(seven, 1); !reflect.DeepEqual(got, made) {
+		t.Errorf("update 7 reads back %+v, want what it saved", got)
+	}
+	j.sent(store.OutboxMessage{UpdateID: 7, ChatID: 1, MessageID: 40})
+	j.done(8) // other progress is written meanwhile
+	j.close() // shutdown (or a crash) before 7 is done
+	if err := convs.Save(seven, 1, made); err != nil { // a save after shutdown
+		t.Fatal(err)
+	}
+	for _, pr := range log.records {
+		if _, ok := pr.States[1]; ok {
+			t.Errorf("chat 1's state written before update 7 was done: %+v", pr)
+		}
+	}
+	if got, _ := under.Load(ctx, 1); !reflect.DeepEqual(got, bot.Conversation{}) {
+		t.Errorf("chat 1's state saved around the journal: %+v", got)
+	}
+
+	log.records = nil
+	j = newJournal(log, true, slog.New(slog.DiscardHandler))
+	convs = journaledConversations{Conversations: under, j: j}
+	if err := convs.Save(seven, 1, made); err != nil {
+		t.Fatal(err)
+	}
+	j.done(7)
+	j.close()
+	found := false
+	for _, pr := range log.records {
+		if c, ok := pr.States[1]; ok {
+			found = reflect.DeepEqual(c, made) && slices.Contains(pr.Done, 7)
+		}
+	}
+	if !found {
+		t.Errorf("update 7's state not written with its done mark: %+v", log.records)
 	}
 }
