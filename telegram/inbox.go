@@ -365,12 +365,14 @@ type journal struct {
 	doneBuf []int64
 	closed  bool
 	kick    chan struct{}
+	closing chan struct{} // closed by close
 	ended   chan struct{}
 }
 
 func newJournal(in Inbox, keepsStates bool, log *slog.Logger) *journal {
 	j := &journal{inbox: in, keepsStates: keepsStates, log: log, states: map[int64]bot.Conversation{},
-		held: map[int64]map[int64]bot.Conversation{}, kick: make(chan struct{}, 1), ended: make(chan struct{})}
+		held: map[int64]map[int64]bot.Conversation{}, kick: make(chan struct{}, 1), closing: make(chan struct{}),
+		ended: make(chan struct{})}
 	j.room = sync.NewCond(&j.mu)
 	go j.run()
 	return j
@@ -462,39 +464,76 @@ func (j *journal) wake() {
 	}
 }
 
+// journalFirstBackoff is the first wait after a batch could not be written.
+const journalFirstBackoff = 100 * time.Millisecond
+
 func (j *journal) run() {
 	defer close(j.ended)
+	backoff := time.Duration(0)
 	for range j.kick {
-		j.flush()
+		err := j.flush()
+		if err == nil {
+			backoff = 0
+			continue
+		}
+		// The batch is kept (see flush). The database may be busy (another
+		// process) or full: wait, longer each time, then try again.
+		backoff = min(max(2*backoff, journalFirstBackoff), maxBackoff)
+		j.log.Warn("cannot record progress in the inbox; trying again", "wait", backoff, "err", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-j.closing:
+		}
+		t.Stop()
+		j.mu.Lock()
+		if !j.closed {
+			j.wake()
+		}
+		j.mu.Unlock()
 	}
-	j.flush()
+	// Shutdown: a few last tries, so that a database gone for good does not
+	// keep the process from ending.
+	var err error
+	for attempt := range 3 {
+		if err = j.flush(); err == nil {
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * journalFirstBackoff)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.log.Error("cannot record progress in the inbox: these updates will be answered again after a restart",
+		"updates", len(j.doneBuf), "messages", len(j.sentBuf), "chats", len(j.states), "err", err)
 }
 
-func (j *journal) flush() {
+// flush writes what has gathered. When that fails, it keeps it, under what
+// came meanwhile, for the next flush: dropping it would take chats back to
+// an older state and make a restart answer done updates again.
+func (j *journal) flush() error {
 	j.mu.Lock()
 	states, sent, done := j.states, j.sentBuf, j.doneBuf
 	j.states, j.writing = map[int64]bot.Conversation{}, states
 	j.sentBuf, j.doneBuf = nil, nil
 	j.room.Broadcast()
 	j.mu.Unlock()
-	defer func() {
-		j.mu.Lock()
-		j.writing = nil
-		j.mu.Unlock()
-	}()
-	if len(states) == 0 && len(sent) == 0 && len(done) == 0 {
-		return
-	}
-	p := store.Progress{States: states, Sent: sent, Done: done}
 	var err error
-	for attempt := range 3 {
-		if err = j.inbox.RecordProgress(context.Background(), p); err == nil {
-			return
-		}
-		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond) // the database may be busy (another process)
+	if len(states) > 0 || len(sent) > 0 || len(done) > 0 {
+		err = j.inbox.RecordProgress(context.Background(), store.Progress{States: states, Sent: sent, Done: done})
 	}
-	j.log.Error("cannot record progress in the inbox: these updates will be answered again after a restart",
-		"updates", len(done), "messages", len(sent), "chats", len(states), "err", err)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.writing = nil
+	if err != nil {
+		for chat, c := range states {
+			if _, newer := j.states[chat]; !newer {
+				j.states[chat] = c
+			}
+		}
+		j.sentBuf = append(sent, j.sentBuf...)
+		j.doneBuf = append(done, j.doneBuf...)
+	}
+	return err
 }
 
 // close writes what is left and stops.
@@ -506,6 +545,7 @@ func (j *journal) close() {
 	}
 	j.closed = true
 	close(j.kick)
+	close(j.closing)
 	j.room.Broadcast()
 	j.mu.Unlock()
 	<-j.ended

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -124,7 +125,8 @@ func TestJournalWritesAnUpdatesStateWithItsDoneMark(t *testing.T) {
 	j.sent(store.OutboxMessage{UpdateID: 7, ChatID: 1, MessageID: 40})
 	j.done(8) // other progress is written meanwhile
 	j.close() // shutdown (or a crash) before 7 is done
-	if err := convs.Save(seven, 1, made); err != nil { // a save after shutdown
+	// A save after shutdown goes nowhere either.
+	if err := convs.Save(seven, 1, made); err != nil {
 		t.Fatal(err)
 	}
 	for _, pr := range log.records {
@@ -152,5 +154,79 @@ func TestJournalWritesAnUpdatesStateWithItsDoneMark(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("update 7's state not written with its done mark: %+v", log.records)
+	}
+}
+
+// flakyInbox fails its first fails RecordProgress calls (all of them when
+// fails < 0), then records them; recorded is told of each one recorded.
+type flakyInbox struct {
+	progressLog
+	fails    int
+	recorded chan struct{}
+}
+
+func (f *flakyInbox) RecordProgress(ctx context.Context, pr store.Progress) error {
+	f.mu.Lock()
+	if f.fails != 0 {
+		f.fails--
+		f.mu.Unlock()
+		return errors.New("disk I/O error")
+	}
+	f.mu.Unlock()
+	err := f.progressLog.RecordProgress(ctx, pr)
+	select {
+	case f.recorded <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// Progress the database cannot take is kept and written once it can again,
+// however many tries that takes: dropping it would undo chat states and make
+// a restart send answers again.
+func TestJournalKeepsProgressUntilItIsWritten(t *testing.T) {
+	in := &flakyInbox{progressLog: progressLog{memoryInbox: newMemoryInbox(0)}, fails: 3, recorded: make(chan struct{}, 1)}
+	j := newJournal(in, true, slog.New(slog.DiscardHandler))
+	convs := journaledConversations{Conversations: NewMemoryConversations(10, time.Hour), j: j}
+	ctx := context.Background()
+	made := bot.Conversation{LastTopic: "made by 5"}
+	convs.Save(forUpdate(ctx, 5), 1, made)
+	j.sent(store.OutboxMessage{UpdateID: 6, ChatID: 2, MessageID: 41})
+	j.done(5)
+	select {
+	case <-in.recorded:
+	case <-time.After(time.Minute):
+		t.Fatal("progress never written after the database recovered")
+	}
+	j.close()
+	var states []bot.Conversation
+	var sent []store.OutboxMessage
+	var done []int64
+	for _, pr := range in.records {
+		for _, c := range pr.States {
+			states = append(states, c)
+		}
+		sent, done = append(sent, pr.Sent...), append(done, pr.Done...)
+	}
+	if len(states) != 1 || !reflect.DeepEqual(states[0], made) || len(sent) != 1 || !reflect.DeepEqual(done, []int64{5}) {
+		t.Errorf("written after 3 failures: states %+v, sent %+v, done %v; want each once", states, sent, done)
+	}
+}
+
+// A database that never recovers does not keep shutdown waiting.
+func TestJournalCloseEndsWhenTheDatabaseIsGone(t *testing.T) {
+	in := &flakyInbox{progressLog: progressLog{memoryInbox: newMemoryInbox(0)}, fails: -1}
+	logs := &syncBuffer{}
+	j := newJournal(in, true, slogTo(logs))
+	j.done(5)
+	closed := make(chan struct{})
+	go func() { j.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(time.Minute):
+		t.Fatal("close waits for a database that never recovers")
+	}
+	if !strings.Contains(logs.String(), "will be answered again after a restart") {
+		t.Errorf("the lost progress is not logged:\n%s", logs)
 	}
 }
