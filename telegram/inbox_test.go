@@ -230,3 +230,32 @@ func TestJournalCloseEndsWhenTheDatabaseIsGone(t *testing.T) {
 		t.Errorf("the lost progress is not logged:\n%s", logs)
 	}
 }
+
+// A long answer whose first part's Bot API answer is lost twice (so that
+// part is probably on the screen, and not sent a third time) still sends
+// its other parts.
+func TestAnswerGoesOnAfterAnUnsurePart(t *testing.T) {
+	long := strings.Repeat("first part. ", 300) + "\n\n" + strings.Repeat("second part. ", 300)
+	h := start(t, setup{engine: funcEngine{Engine: engineForTest(t), reply: func(context.Context, *bot.Conversation, string) bot.Reply {
+		return bot.Reply{Lang: lang.EN, Topic: "long", Text: long}
+	}}})
+	chat := privateChat(alice)
+	first := func(f map[string]string) bool { return strings.HasPrefix(f["text"], "first part.") }
+	for range 2 {
+		h.api.fail("sendMessage", scripted{status: lostAnswer, match: first})
+	}
+	h.api.push(textUpdate(chat, alice, "tell me everything"))
+	h.quiet(t)
+	var firsts, seconds int
+	for _, s := range h.api.sent(chat.id) {
+		switch {
+		case strings.HasPrefix(s.text(), "first part."):
+			firsts++
+		case strings.HasPrefix(s.text(), "second part."):
+			seconds++
+		}
+	}
+	if firsts != 2 || seconds != 1 {
+		t.Errorf("delivered the first part %d times and the second %d times, want 2 (sent again once) and 1", firsts, seconds)
+	}
+}
