@@ -259,3 +259,44 @@ func TestAnswerGoesOnAfterAnUnsurePart(t *testing.T) {
 		t.Errorf("delivered the first part %d times and the second %d times, want 2 (sent again once) and 1", firsts, seconds)
 	}
 }
+
+// A message whose Bot API answer has not come when shutdown stops waiting
+// is recorded as unsure before Run returns — not answered after the journal
+// closed and never recorded — so the restart sends it once more at most.
+func TestShutdownRecordsASendStillOnItsWay(t *testing.T) {
+	st, err := store.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	opts := []Option{WithInbox(st), WithConversations(st)}
+	h := start(t, setup{engine: echo(t), opts: opts, cfg: func(c *config.Telegram) { c.ShutdownGrace = 50 * time.Millisecond }})
+	chat := privateChat(bob)
+	h.api.fail("sendMessage", scripted{status: stallAnswer, match: func(f map[string]string) bool { return f["chat_id"] == fmt.Sprint(chat.id) }})
+	h.api.push(textUpdate(chat, bob, "hi"))
+	h.api.waitSent(t, chat.id, 1) // delivered; Telegram's answer held back
+	// SIGTERM.
+	if err := h.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := st.PendingUpdates(context.Background())
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("%d updates pending after the stop, %v; want the one", len(pending), err)
+	}
+	if sent := pending[0].Sent; len(sent) != 1 || sent[0].Unsure != 1 {
+		t.Fatalf("outbox after the stop: %+v; want its message recorded as unsure", sent)
+	}
+	if strings.Contains(h.logs.String(), "not recorded") {
+		t.Errorf("progress made after shutdown:\n%s", h.logs)
+	}
+
+	h2 := start(t, setup{engine: echo(t), api: h.api, opts: opts})
+	h2.quiet(t)
+	h2.stop(t)
+	if n := len(h.api.sent(chat.id)); n > 2 {
+		t.Errorf("the answer arrived %d times, want twice at most", n)
+	}
+	if pending, _ := st.PendingUpdates(context.Background()); len(pending) != 0 {
+		t.Errorf("%d updates still pending after the restart", len(pending))
+	}
+}
