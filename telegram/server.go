@@ -333,7 +333,8 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	var webhookSrv *http.Server
 	if s.cfg.Mode == "webhook" {
-		// Updates may come in from here on; they wait in the inbox for the workers below.
+		// Telegram may post updates from here on: they are answered 503, and
+		// posted again later, until the workers below have started (healthy).
 		if webhookSrv, err = s.startWebhook(ctx); err != nil {
 			return err
 		}
