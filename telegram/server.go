@@ -426,7 +426,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return ctx.Err() == nil
 	}
 	if !settled(stopDrain) {
-		s.log.Warn("Bot API requests still on their way at exit: cut, their messages recorded as unsure", "active", s.sched.activeCount())
+		s.log.Warn("work still in progress at exit: Bot API requests on their way are cut, their messages count as unsure", "active", s.sched.activeCount())
 		cutRequests()
 		if !settled(stopDrain) {
 			s.log.Warn("replies still in progress at exit; their updates will be answered again", "active", s.sched.activeCount())
