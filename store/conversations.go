@@ -89,7 +89,7 @@ func (s *Store) LastUpdateID(ctx context.Context) (int64, error) {
 // overwrites rather than keeping the maximum: Telegram may restart update
 // ids at a random lower value after a week without updates.
 func (s *Store) SetLastUpdateID(ctx context.Context, id int64) error {
-	return s.inTx(ctx, "save last update id", func(tx *sql.Tx) error {
+	return s.inTx(ctx, "save last update id", func(ctx context.Context, tx *sql.Tx) error {
 		return setMeta(ctx, tx, "last_update_id", strconv.FormatInt(id, 10))
 	})
 }

@@ -57,7 +57,7 @@ func (s *Store) InboxOffset(ctx context.Context) (int64, error) { return s.LastU
 // an update already in the inbox (pending or recently done) is not stored again.
 func (s *Store) AcceptUpdates(ctx context.Context, offset int64, us []InboxUpdate) (fresh []bool, err error) {
 	fresh = make([]bool, len(us))
-	err = s.inTx(ctx, fmt.Sprintf("accept %d updates into the inbox", len(us)), func(tx *sql.Tx) error {
+	err = s.inTx(ctx, fmt.Sprintf("accept %d updates into the inbox", len(us)), func(ctx context.Context, tx *sql.Tx) error {
 		if len(us) > 0 {
 			ins, err := tx.PrepareContext(ctx, `
 INSERT INTO inbox(update_id, chat_id, kind, body, received_at) VALUES(?, ?, ?, ?, ?)
@@ -169,7 +169,7 @@ func (s *Store) RecordProgress(ctx context.Context, p Progress) error {
 	n := s.inboxDone.Add(int64(len(done)))
 	prune := n/inboxPruneEach != (n-int64(len(done)))/inboxPruneEach
 	what := fmt.Sprintf("record %d chat states, %d messages sent and %d updates done", len(states), len(sent), len(done))
-	return s.inTx(ctx, what, func(tx *sql.Tx) error {
+	return s.inTx(ctx, what, func(ctx context.Context, tx *sql.Tx) error {
 		now := millis(s.now())
 		for chatID, state := range states {
 			var err error

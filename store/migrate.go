@@ -140,7 +140,7 @@ func (s *Store) migrate(ctx context.Context) (from, to int, err error) {
 		return 0, 0, err
 	}
 	for v := from; v < len(migrations); v++ {
-		err := s.inTx(ctx, fmt.Sprintf("migrate %s to schema version %d", s.path, v+1), func(tx *sql.Tx) error {
+		err := s.inTx(ctx, fmt.Sprintf("migrate %s to schema version %d", s.path, v+1), func(ctx context.Context, tx *sql.Tx) error {
 			// Re-read inside the write lock: another process may have migrated meanwhile.
 			var cur int
 			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {

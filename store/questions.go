@@ -147,7 +147,7 @@ type PurgeStats struct {
 func (s *Store) Purge(ctx context.Context, olderThan time.Time) (PurgeStats, error) {
 	var st PurgeStats
 	cut := millis(olderThan)
-	err := s.inTx(ctx, "purge data older than "+olderThan.Format(time.RFC3339), func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "purge data older than "+olderThan.Format(time.RFC3339), func(ctx context.Context, tx *sql.Tx) error {
 		for _, d := range []struct {
 			n   *int64
 			sql string

@@ -71,7 +71,7 @@ type NewStep struct {
 // transaction (a customer who sets a new time means the new one).
 func (s *Store) ScheduleReminder(ctx context.Context, nr NewReminder) (Reminder, error) {
 	var r Reminder
-	err := s.inTx(ctx, fmt.Sprintf("schedule reminder for chat %d", nr.ChatID), func(tx *sql.Tx) error {
+	err := s.inTx(ctx, fmt.Sprintf("schedule reminder for chat %d", nr.ChatID), func(ctx context.Context, tx *sql.Tx) error {
 		now := millis(s.now())
 		if _, err := tx.ExecContext(ctx,
 			"UPDATE reminders SET cancelled_at = ? WHERE chat_id = ? AND cancelled_at IS NULL", now, nr.ChatID); err != nil {
@@ -143,7 +143,8 @@ func (s *Store) ActiveReminder(ctx context.Context, chatID int64) (r Reminder, o
 // is sent, so a crash between the two loses that one message rather than
 // sending it twice. The issue's rule is "none is sent twice".
 func (s *Store) MarkReminderSent(ctx context.Context, reminderID, send int64, skip []int64) (ok bool, err error) {
-	err = s.inTx(ctx, fmt.Sprintf("claim step %d of reminder %d", send, reminderID), func(tx *sql.Tx) error {
+	err = s.inTx(ctx, fmt.Sprintf("claim step %d of reminder %d", send, reminderID), func(ctx context.Context, tx *sql.Tx) error {
+		ok = false // this may be a second run (see inTx)
 		now := millis(s.now())
 		res, err := tx.ExecContext(ctx, `
 UPDATE reminder_steps SET done_at = ?, outcome = 'sent'

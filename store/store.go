@@ -252,7 +252,7 @@ func (s *Store) Close() error {
 // exec runs one write statement (in a transaction of its own, see inTx).
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	var res sql.Result
-	err := s.inTx(ctx, "", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "", func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		res, err = tx.ExecContext(ctx, query, args...)
 		return err
@@ -270,12 +270,30 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 // those of the callers waiting meanwhile in one SQLite transaction, each in
 // a savepoint of its own so that one's error undoes only its own changes,
 // and commits once for all. SQLite allows one writer at a time anyway.
-func (s *Store) inTx(ctx context.Context, what string, f func(*sql.Tx) error) error {
+//
+// Hence three rules for f:
+//   - It runs its statements with the context it is given, not ctx: that one
+//     is never cancelled, because SQLite answers an interrupted statement by
+//     undoing the whole transaction, the other callers' parts too. ctx is
+//     checked only before f starts: once started, f runs to its end.
+//   - It may run more than once: when a part fails in a way that undoes the
+//     whole transaction all the same (a full disk, an I/O error), that part
+//     gets its error and the others run again in a new transaction. So f
+//     sets, and does not add to, what it hands back to its caller.
+//   - It must not call inTx (or exec) itself: the inner call would wait for
+//     the transaction it is part of. It gets an error instead.
+func (s *Store) inTx(ctx context.Context, what string, f func(ctx context.Context, tx *sql.Tx) error) error {
+	if ctx.Value(inWriteKey{}) != nil {
+		return wrapWhat(what, errors.New("a write inside a write (inTx called from inTx's f)"))
+	}
 	if err := ctx.Err(); err != nil {
 		return wrapWhat(what, err)
 	}
 	return wrapWhat(what, s.writes.do(txWrite{ctx: ctx, f: f}))
 }
+
+// inWriteKey marks the context inTx gives its f.
+type inWriteKey struct{}
 
 func wrapWhat(what string, err error) error {
 	if err == nil || what == "" {
@@ -287,20 +305,38 @@ func wrapWhat(what string, err error) error {
 // txWrite is one caller's part of a transaction.
 type txWrite struct {
 	ctx context.Context
-	f   func(*sql.Tx) error
+	f   func(ctx context.Context, tx *sql.Tx) error
 }
 
 // maxWritesTogether bounds the parts of one transaction.
 const maxWritesTogether = 256
 
-// writeTogether runs the parts in one transaction and reports each one's outcome.
+// writeTogether runs the parts in one transaction and reports each one's
+// outcome. When a part's failure undoes the whole transaction, the other
+// parts run again in a new one; each round leaves one part out, so this ends.
 func (s *Store) writeTogether(parts []txWrite) []error {
 	errs := make([]error, len(parts))
-	all := func(err error) []error {
-		for i := range errs {
+	todo := make([]int, len(parts))
+	for i := range todo {
+		todo[i] = i
+	}
+	for len(todo) > 0 {
+		todo = s.tryTogether(parts, todo, errs)
+	}
+	return errs
+}
+
+// tryTogether runs the parts listed in todo in one transaction and sets
+// their errors. When a part's failure undid the whole transaction (SQLite
+// does so after an interrupt, a full disk or an I/O error, and then knows
+// the savepoints no more), that part gets its own error and the others are
+// returned, to run again: their changes went with the transaction.
+func (s *Store) tryTogether(parts []txWrite, todo []int, errs []error) (again []int) {
+	all := func(err error) []int {
+		for _, i := range todo {
 			errs[i] = err
 		}
-		return errs
+		return nil
 	}
 	// Begin and commit belong to all the parts: no one caller's context.
 	bg := context.Background()
@@ -309,30 +345,40 @@ func (s *Store) writeTogether(parts []txWrite) []error {
 		return all(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback() // a no-op after Commit
-	for i, p := range parts {
-		if len(parts) == 1 {
-			errs[i] = runPart(p, tx)
+	for n, i := range todo {
+		if len(todo) == 1 {
+			errs[i] = runPart(parts[i], tx)
 			if errs[i] != nil {
-				return errs
+				return nil
 			}
 			break
 		}
 		if _, err := tx.ExecContext(bg, "SAVEPOINT part"); err != nil {
 			return all(fmt.Errorf("savepoint: %w", err))
 		}
-		if errs[i] = runPart(p, tx); errs[i] != nil {
+		errs[i] = runPart(parts[i], tx)
+		var lost error
+		if errs[i] != nil {
 			if _, err := tx.ExecContext(bg, "ROLLBACK TO part"); err != nil {
-				return all(fmt.Errorf("roll back to savepoint: %w", err))
+				lost = fmt.Errorf("roll back to savepoint: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(bg, "RELEASE part"); err != nil {
-			return all(fmt.Errorf("release savepoint: %w", err))
+		if lost == nil {
+			if _, err := tx.ExecContext(bg, "RELEASE part"); err != nil {
+				lost = fmt.Errorf("release savepoint: %w", err)
+			}
+		}
+		if lost != nil {
+			if errs[i] == nil { // f went on after its statement failed
+				errs[i] = lost
+			}
+			return append(append([]int(nil), todo[:n]...), todo[n+1:]...)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return all(fmt.Errorf("commit: %w", err))
 	}
-	return errs
+	return nil
 }
 
 // runPart runs one caller's part, turning a panic into its error so the
@@ -346,7 +392,7 @@ func runPart(p txWrite, tx *sql.Tx) (err error) {
 	if err := p.ctx.Err(); err != nil {
 		return err
 	}
-	return p.f(tx)
+	return p.f(context.WithValue(context.WithoutCancel(p.ctx), inWriteKey{}, true), tx)
 }
 
 // groupCommit writes items that callers hand in at the same time in one
@@ -457,7 +503,7 @@ func (s *Store) ChatSalt(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("make chat salt: %w", err)
 	}
 	salt := hex.EncodeToString(b)
-	err := s.inTx(ctx, "store chat salt in "+s.path, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "store chat salt in "+s.path, func(ctx context.Context, tx *sql.Tx) error {
 		// Another process may have made one meanwhile: keep the first.
 		_, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES('chat_salt', ?) ON CONFLICT(key) DO NOTHING", salt)
 		return err

@@ -412,7 +412,7 @@ func TestConcurrentSaves(t *testing.T) {
 }
 
 func TestGroupCommitBatches(t *testing.T) {
-	release := make(chan struct{})
+	release, writing := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	var batches [][]int
 	g := newGroupCommit(func(items []int) []error {
@@ -421,6 +421,7 @@ func TestGroupCommitBatches(t *testing.T) {
 		batches = append(batches, items)
 		mu.Unlock()
 		if first {
+			close(writing)
 			<-release // the first batch is slow: the others gather meanwhile
 		}
 		errs := make([]error, len(items))
@@ -433,15 +434,7 @@ func TestGroupCommitBatches(t *testing.T) {
 	})
 	done := make(chan struct{})
 	go func() { g.do(0); close(done) }()
-	for {
-		mu.Lock()
-		n := len(batches)
-		mu.Unlock()
-		if n == 1 {
-			break
-		}
-		runtime.Gosched()
-	}
+	<-writing
 	var wg sync.WaitGroup
 	for i := 1; i <= 10; i++ {
 		wg.Add(1)
@@ -452,14 +445,17 @@ func TestGroupCommitBatches(t *testing.T) {
 			}
 		}()
 	}
-	for {
+	// Nothing tells when a caller has queued; a deadline makes a regression fail, not hang.
+	for deadline := time.Now().Add(10 * time.Second); ; runtime.Gosched() {
 		g.mu.Lock()
 		n := len(g.queue)
 		g.mu.Unlock()
 		if n == 10 {
 			break
 		}
-		runtime.Gosched()
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 10 writes queued behind the slow one", n)
+		}
 	}
 	close(release)
 	wg.Wait()
@@ -473,18 +469,18 @@ func TestWritesTogetherFailAlone(t *testing.T) {
 	s := openTest(t, t.TempDir(), nil)
 	ctx := context.Background()
 	parts := []txWrite{
-		{ctx: ctx, f: func(tx *sql.Tx) error {
+		{ctx: ctx, f: func(_ context.Context, tx *sql.Tx) error {
 			_, err := tx.Exec("INSERT INTO meta(key, value) VALUES('a', '1')")
 			return err
 		}},
-		{ctx: ctx, f: func(tx *sql.Tx) error {
+		{ctx: ctx, f: func(_ context.Context, tx *sql.Tx) error {
 			if _, err := tx.Exec("INSERT INTO meta(key, value) VALUES('b', '1')"); err != nil {
 				return err
 			}
 			return errors.New("b changes its mind")
 		}},
-		{ctx: ctx, f: func(tx *sql.Tx) error { panic("c") }},
-		{ctx: ctx, f: func(tx *sql.Tx) error {
+		{ctx: ctx, f: func(_ context.Context, tx *sql.Tx) error { panic("c") }},
+		{ctx: ctx, f: func(_ context.Context, tx *sql.Tx) error {
 			_, err := tx.Exec("INSERT INTO meta(key, value) VALUES('d', '1')")
 			return err
 		}},

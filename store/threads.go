@@ -54,7 +54,8 @@ func scanThread(row interface{ Scan(...any) error }) (Thread, error) {
 // OpenThread opens a thread for the customer, or returns the one already
 // open (created false): a customer has at most one open thread.
 func (s *Store) OpenThread(ctx context.Context, nt NewThread) (t Thread, created bool, err error) {
-	err = s.inTx(ctx, fmt.Sprintf("open thread for chat %d", nt.CustomerChatID), func(tx *sql.Tx) error {
+	err = s.inTx(ctx, fmt.Sprintf("open thread for chat %d", nt.CustomerChatID), func(ctx context.Context, tx *sql.Tx) error {
+		created = false // this may be a second run (see inTx)
 		t, err = scanThread(tx.QueryRowContext(ctx,
 			"SELECT "+threadColumns+" FROM threads WHERE customer_chat_id = ? AND open = 1", nt.CustomerChatID))
 		if err == nil {
@@ -152,7 +153,8 @@ func (s *Store) CloseThread(ctx context.Context, threadID int64, resolvedTopic s
 // message ids restart in the new chat, so moving them would misroute replies.
 func (s *Store) MigrateSupportChat(ctx context.Context, oldID, newID int64) ([]Thread, error) {
 	var moved []Thread
-	err := s.inTx(ctx, fmt.Sprintf("move threads from support chat %d to %d", oldID, newID), func(tx *sql.Tx) error {
+	err := s.inTx(ctx, fmt.Sprintf("move threads from support chat %d to %d", oldID, newID), func(ctx context.Context, tx *sql.Tx) error {
+		moved = nil // this may be a second run (see inTx)
 		if _, err := tx.ExecContext(ctx,
 			"UPDATE threads SET support_chat_id = ? WHERE support_chat_id = ? AND open = 1", newID, oldID); err != nil {
 			return err

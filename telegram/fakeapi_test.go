@@ -82,6 +82,9 @@ const (
 	// lostAnswer does what was asked (a message is delivered), then drops
 	// the connection instead of answering: the bot cannot know it worked.
 	lostAnswer = -2
+	// stallAnswer does what was asked, then answers nothing until the bot
+	// hangs up.
+	stallAnswer = -3
 )
 
 const fakeToken = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
@@ -276,6 +279,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s, ok := f.scripted(method, fields); ok {
+		if s.status == stallAnswer {
+			f.handle(httptest.NewRecorder(), r, method, call)
+			<-r.Context().Done()
+			return
+		}
 		if s.status == lostAnswer {
 			f.handle(httptest.NewRecorder(), r, method, call)
 			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {

@@ -903,9 +903,11 @@ type inlineButton struct {
 }
 
 // sendPlain sends plain text as HTML-escaped parts, the buttons under the
-// last part.
+// last part. A part whose Bot API answer was lost (it probably went out) does
+// not stop the others; the error returned is then the first such part's.
 func (s *Server) sendPlain(ctx context.Context, rq *request, text string, rows [][]inlineButton) error {
 	parts := splitText(text, maxMessageUnits)
+	var unsure error
 	for i, part := range parts {
 		params := &tg.SendMessageParams{
 			Text:               escapeHTML(part),
@@ -921,13 +923,19 @@ func (s *Server) sendPlain(ctx context.Context, rq *request, text string, rows [
 		}
 		if _, err := s.sendMessage(ctx, rq, params, part); err != nil {
 			var se *sendError
+			if errors.As(err, &se) && se.unsure() && se.kind != kindCanceled {
+				if unsure == nil {
+					unsure = err
+				}
+				continue
+			}
 			if errors.As(err, &se) && se.kind == kindBlocked {
 				s.log.Info("user blocked the bot; reply dropped", "chat", rq.chat)
 			}
 			return err
 		}
 	}
-	return nil
+	return unsure
 }
 
 // sendMessage sends one message for rq's work and records it in the outbox.

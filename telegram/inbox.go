@@ -79,12 +79,24 @@ func (s *Server) triageAll(raws []json.RawMessage) batch {
 	var b batch
 	perChat := map[int64]int{}
 	for _, raw := range raws {
-		var u models.Update
-		if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
-			s.log.Warn("malformed update from Telegram skipped", "bytes", len(raw))
+		// The id first: an update that cannot be read is still one Telegram
+		// may forget, or it would come back at every poll.
+		var head struct {
+			ID int64 `json:"update_id"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil || head.ID <= 0 {
+			s.metrics.inc("beianbot_telegram_updates_total", "kind", "malformed")
+			s.log.Warn("update from Telegram without an update_id skipped", "bytes", len(raw))
 			continue
 		}
-		b.maxID = max(b.maxID, u.ID)
+		b.maxID = max(b.maxID, head.ID)
+		var u models.Update
+		if err := json.Unmarshal(raw, &u); err != nil || u.ID != head.ID {
+			s.metrics.inc("beianbot_telegram_updates_total", "kind", "malformed")
+			s.log.Warn("malformed update from Telegram skipped", "update", head.ID, "bytes", len(raw), "err", err)
+			b.skipped = append(b.skipped, head.ID)
+			continue
+		}
 		it, toast := s.triage(&u, perChat)
 		switch {
 		case it != nil:
@@ -169,8 +181,23 @@ func (s *Server) restore(ctx context.Context) error {
 // jobFor makes the scheduler's job for an item.
 func (s *Server) jobFor(it *item) *job {
 	j := &job{id: it.id, chat: it.chat, sendsTo: it.sendsTo, group: it.group}
-	j.run = func(ctx context.Context) { j.done = s.work(ctx, it) }
+	j.run = func(ctx context.Context) { j.done = s.work(forUpdate(ctx, it.id), it) }
 	return j
+}
+
+// updateKey marks the context of the work on one update (see forUpdate).
+type updateKey struct{}
+
+// forUpdate marks ctx as the work on update id: the chat states saved with
+// it are that update's, written only once it is done (see journal).
+func forUpdate(ctx context.Context, id int64) context.Context {
+	return context.WithValue(ctx, updateKey{}, id)
+}
+
+// updateOf is the update whose work ctx is (0: none, e.g. a reminder).
+func updateOf(ctx context.Context) int64 {
+	id, _ := ctx.Value(updateKey{}).(int64)
+	return id
 }
 
 // --- long polling ---
@@ -318,30 +345,34 @@ func (s *Server) getUpdates(ctx context.Context, offset int64, limit int) ([]jso
 
 // journal writes progress in batches: the chats' state, the outbox and the
 // updates done — one write each per batch, the next batch gathering while
-// one is written, so no answer waits for the disk. A chat's state is
-// written before (or with) the updates it came from are marked done: a
-// crash loses at most the batch being gathered, and those updates are then
-// answered again from the state they started with (their messages may be
-// sent a second time).
+// one is written, so no answer waits for the disk. The state a chat reaches
+// while an update is answered is held until that update is done, and then
+// written together with its done mark: an update interrupted by shutdown or
+// a crash is answered again from the state it started with (a "2" still
+// answers the question it answered the first time), and a crash loses at
+// most the batch being gathered (whose messages may be sent a second time).
 type journal struct {
 	inbox       Inbox
 	keepsStates bool // the inbox also keeps the chats' state: it is saved with the progress
 	log         *slog.Logger
 
 	mu      sync.Mutex
-	room    *sync.Cond                 // signalled when a batch is taken for writing
-	states  map[int64]bot.Conversation // saved, not yet being written
-	writing map[int64]bot.Conversation // being written
+	room    *sync.Cond                           // signalled when a batch is taken for writing
+	states  map[int64]bot.Conversation           // saved, not yet being written
+	writing map[int64]bot.Conversation           // being written
+	held    map[int64]map[int64]bot.Conversation // update → chat → state, until the update is done
 	sentBuf []store.OutboxMessage
 	doneBuf []int64
 	closed  bool
 	kick    chan struct{}
+	closing chan struct{} // closed by close
 	ended   chan struct{}
 }
 
 func newJournal(in Inbox, keepsStates bool, log *slog.Logger) *journal {
 	j := &journal{inbox: in, keepsStates: keepsStates, log: log, states: map[int64]bot.Conversation{},
-		kick: make(chan struct{}, 1), ended: make(chan struct{})}
+		held: map[int64]map[int64]bot.Conversation{}, kick: make(chan struct{}, 1), closing: make(chan struct{}),
+		ended: make(chan struct{})}
 	j.room = sync.NewCond(&j.mu)
 	go j.run()
 	return j
@@ -369,31 +400,55 @@ func (j *journal) done(id int64) {
 	for len(j.doneBuf) >= maxUnwritten && !j.closed {
 		j.room.Wait()
 	}
+	states := j.held[id]
+	delete(j.held, id)
 	if j.closed {
 		j.log.Warn("update answered after shutdown not recorded; it will be answered again", "update", id)
 		return
+	}
+	for chat, c := range states {
+		j.states[chat] = c // in the same batch as the done mark
 	}
 	j.doneBuf = append(j.doneBuf, id)
 	j.wake()
 }
 
-// saveState takes a chat's state to write with the next batch; false when
-// the journal does not (then the caller saves it itself).
-func (j *journal) saveState(chat int64, c bot.Conversation) bool {
+// saveState takes a chat's state to write: with the next batch, or, when
+// saved by the work on an update (not 0), with that update's done mark.
+// It reports false when the journal does not keep states (then the caller
+// saves it itself).
+func (j *journal) saveState(update, chat int64, c bot.Conversation) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.closed || !j.keepsStates {
+	switch {
+	case !j.keepsStates:
 		return false
+	case update == 0:
+		if j.closed {
+			return false
+		}
+		j.states[chat] = c
+		j.wake()
+	case j.closed:
+		// Its done mark will not be written either: the update is answered
+		// again after the restart, from the state it started with.
+	default:
+		if j.held[update] == nil {
+			j.held[update] = map[int64]bot.Conversation{}
+		}
+		j.held[update][chat] = c
 	}
-	j.states[chat] = c
-	j.wake()
 	return true
 }
 
-// state returns a chat's state saved and not yet written.
-func (j *journal) state(chat int64) (bot.Conversation, bool) {
+// state returns a chat's state saved and not yet written: first the one
+// saved by the work on update (if not 0), then the others.
+func (j *journal) state(update, chat int64) (bot.Conversation, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if c, ok := j.held[update][chat]; ok {
+		return c, true
+	}
 	if c, ok := j.states[chat]; ok {
 		return c, true
 	}
@@ -409,39 +464,76 @@ func (j *journal) wake() {
 	}
 }
 
+// journalFirstBackoff is the first wait after a batch could not be written.
+const journalFirstBackoff = 100 * time.Millisecond
+
 func (j *journal) run() {
 	defer close(j.ended)
+	backoff := time.Duration(0)
 	for range j.kick {
-		j.flush()
+		err := j.flush()
+		if err == nil {
+			backoff = 0
+			continue
+		}
+		// The batch is kept (see flush). The database may be busy (another
+		// process) or full: wait, longer each time, then try again.
+		backoff = min(max(2*backoff, journalFirstBackoff), maxBackoff)
+		j.log.Warn("cannot record progress in the inbox; trying again", "wait", backoff, "err", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-j.closing:
+		}
+		t.Stop()
+		j.mu.Lock()
+		if !j.closed {
+			j.wake()
+		}
+		j.mu.Unlock()
 	}
-	j.flush()
+	// Shutdown: a few last tries, so that a database gone for good does not
+	// keep the process from ending.
+	var err error
+	for attempt := range 3 {
+		if err = j.flush(); err == nil {
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * journalFirstBackoff)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.log.Error("cannot record progress in the inbox: these updates will be answered again after a restart",
+		"updates", len(j.doneBuf), "messages", len(j.sentBuf), "chats", len(j.states), "err", err)
 }
 
-func (j *journal) flush() {
+// flush writes what has gathered. When that fails, it keeps it, under what
+// came meanwhile, for the next flush: dropping it would take chats back to
+// an older state and make a restart answer done updates again.
+func (j *journal) flush() error {
 	j.mu.Lock()
 	states, sent, done := j.states, j.sentBuf, j.doneBuf
 	j.states, j.writing = map[int64]bot.Conversation{}, states
 	j.sentBuf, j.doneBuf = nil, nil
 	j.room.Broadcast()
 	j.mu.Unlock()
-	defer func() {
-		j.mu.Lock()
-		j.writing = nil
-		j.mu.Unlock()
-	}()
-	if len(states) == 0 && len(sent) == 0 && len(done) == 0 {
-		return
-	}
-	p := store.Progress{States: states, Sent: sent, Done: done}
 	var err error
-	for attempt := range 3 {
-		if err = j.inbox.RecordProgress(context.Background(), p); err == nil {
-			return
-		}
-		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond) // the database may be busy (another process)
+	if len(states) > 0 || len(sent) > 0 || len(done) > 0 {
+		err = j.inbox.RecordProgress(context.Background(), store.Progress{States: states, Sent: sent, Done: done})
 	}
-	j.log.Error("cannot record progress in the inbox: these updates will be answered again after a restart",
-		"updates", len(done), "messages", len(sent), "chats", len(states), "err", err)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.writing = nil
+	if err != nil {
+		for chat, c := range states {
+			if _, newer := j.states[chat]; !newer {
+				j.states[chat] = c
+			}
+		}
+		j.sentBuf = append(sent, j.sentBuf...)
+		j.doneBuf = append(done, j.doneBuf...)
+	}
+	return err
 }
 
 // close writes what is left and stops.
@@ -453,6 +545,7 @@ func (j *journal) close() {
 	}
 	j.closed = true
 	close(j.kick)
+	close(j.closing)
 	j.room.Broadcast()
 	j.mu.Unlock()
 	<-j.ended
@@ -466,14 +559,14 @@ type journaledConversations struct {
 }
 
 func (c journaledConversations) Load(ctx context.Context, chatID int64) (bot.Conversation, error) {
-	if conv, ok := c.j.state(chatID); ok {
+	if conv, ok := c.j.state(updateOf(ctx), chatID); ok {
 		return conv, nil
 	}
 	return c.Conversations.Load(ctx, chatID)
 }
 
 func (c journaledConversations) Save(ctx context.Context, chatID int64, conv bot.Conversation) error {
-	if c.j.saveState(chatID, conv) {
+	if c.j.saveState(updateOf(ctx), chatID, conv) {
 		return nil
 	}
 	return c.Conversations.Save(ctx, chatID, conv)

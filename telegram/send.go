@@ -140,6 +140,8 @@ type sender struct {
 	onMigrate func(ctx context.Context, from, to int64)
 	// onUnauthorized is told when Telegram rejects the token.
 	onUnauthorized func()
+	// cut, when done, cuts the requests on their way (see attempt); nil: never.
+	cut context.Context
 }
 
 func newSender(l sendLimits, maxChats int, now func() time.Time, sleep func(context.Context, time.Duration) error, jitter func() float64) *sender {
@@ -210,6 +212,7 @@ func (e unsentError) Unwrap() error { return e.err }
 // Once a request is on its way it is not cut short, even when ctx ends
 // (shutdown): a cut request may still be carried out, and then nobody would
 // know. ctx ending stops the waits between attempts and any further attempt.
+// Only when shutdown stops waiting for it is it cut (see attempt).
 func (s *sender) call(ctx context.Context, sp callSpec, fn func(ctx context.Context, chatID int64) error) error {
 	backoff := firstBackoff
 	migrated := false
@@ -226,7 +229,7 @@ func (s *sender) call(ctx context.Context, sp callSpec, fn func(ctx context.Cont
 			return fail(kindCanceled, 0, err)
 		}
 		status := new(atomic.Int32)
-		err := fn(context.WithValue(context.WithoutCancel(ctx), statusKey{}, status), chatID)
+		err := s.attempt(ctx, status, chatID, fn)
 		if err == nil {
 			return nil
 		}
@@ -280,6 +283,19 @@ func (s *sender) call(ctx context.Context, sp callSpec, fn func(ctx context.Cont
 			return fail(kindCanceled, st, err)
 		}
 	}
+}
+
+// attempt makes one request. It does not end with ctx (see call), only
+// when s.cut is done: shutdown cuts what is still on its way when it stops
+// waiting, so that no request outlives Run — its outcome is then unknown,
+// and the message is recorded as unsure before the journal closes.
+func (s *sender) attempt(ctx context.Context, status *atomic.Int32, chatID int64, fn func(ctx context.Context, chatID int64) error) error {
+	actx, cancel := context.WithCancel(context.WithValue(context.WithoutCancel(ctx), statusKey{}, status))
+	defer cancel()
+	if s.cut != nil {
+		defer context.AfterFunc(s.cut, cancel)()
+	}
+	return fn(actx, chatID)
 }
 
 // wait blocks until the global limit, and for messages the chat's, allow one more call.

@@ -291,6 +291,9 @@ func (s *Server) Run(ctx context.Context) error {
 		return s.sched.pause(ctx, d)
 	}, s.jitter)
 	s.send.scrub, s.send.log, s.send.metrics = s.scrub, s.log, s.metrics
+	cut, cutRequests := context.WithCancel(context.Background())
+	defer cutRequests()
+	s.send.cut = cut
 	s.send.onMigrate = s.migrate
 	s.send.onUnauthorized = func() {
 		s.fail(configErrorf("telegram rejected the token (401 Unauthorized): check BEIANBOT_TELEGRAM_TOKEN"))
@@ -330,7 +333,8 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	var webhookSrv *http.Server
 	if s.cfg.Mode == "webhook" {
-		// Updates may come in from here on; they wait in the inbox for the workers below.
+		// Telegram may post updates from here on: they are answered 503, and
+		// posted again later, until the workers below have started (healthy).
 		if webhookSrv, err = s.startWebhook(ctx); err != nil {
 			return err
 		}
@@ -410,13 +414,24 @@ func (s *Server) Run(ctx context.Context) error {
 	cancelWork()
 	// Work that was interrupted gives up at its next wait or send; a request
 	// already on its way is let finish, briefly, so its outcome is known.
-	stuck, cancelStuck := context.WithTimeout(context.Background(), stopDrain)
-	defer cancelStuck()
-	if err := s.sched.waitActive(stuck); err != nil {
-		s.log.Warn("replies still in progress at exit; their updates will be answered again", "active", s.sched.activeCount())
+	// Then what is still on its way is cut: its message is recorded as
+	// unsure (sent again once at most after the restart) while the journal
+	// is open, rather than answered after Run returned and never recorded.
+	settled := func(d time.Duration) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		s.sched.waitActive(ctx)
+		waitGroup(ctx, &toasting)
+		waitGroup(ctx, &runners)
+		return ctx.Err() == nil
 	}
-	waitGroup(stuck, &toasting)
-	waitGroup(stuck, &runners)
+	if !settled(stopDrain) {
+		s.log.Warn("work still in progress at exit: Bot API requests on their way are cut, their messages count as unsure", "active", s.sched.activeCount())
+		cutRequests()
+		if !settled(stopDrain) {
+			s.log.Warn("replies still in progress at exit; their updates will be answered again", "active", s.sched.activeCount())
+		}
+	}
 	s.log.Info("telegram bot stopped", "left_in_inbox", s.sched.len())
 	return runErr
 }

@@ -343,6 +343,13 @@ func TestSchedulerTakesTurns(t *testing.T) {
 
 func TestSchedulerParksAChatOverItsLimit(t *testing.T) {
 	clk := newVClock(time.Unix(0, 0))
+	slept := make(chan struct{}, 1)
+	clk.poke = func() {
+		select {
+		case slept <- struct{}{}:
+		default:
+		}
+	}
 	limited := clk.Now().Add(time.Minute)
 	sc := runScheduler(t, 2, clk, func(chat int64, group bool) time.Time {
 		if chat == -100 && clk.Now().Before(limited) {
@@ -362,7 +369,7 @@ func TestSchedulerParksAChatOverItsLimit(t *testing.T) {
 	if n := sc.len(); n != 1 {
 		t.Fatalf("%d jobs left, want the limited chat's", n)
 	}
-	waitFor(t, func() bool { return clk.sleepingUntil(limited) == 1 })
+	waitFor(t, slept, func() bool { return clk.sleepingUntil(limited) == 1 })
 	clk.Advance(time.Minute)
 	if chat := <-ran; chat != -100 {
 		t.Errorf("ran %d, want the limited chat once its limit allows", chat)
@@ -409,16 +416,18 @@ func TestSchedulerRoom(t *testing.T) {
 	}
 }
 
-// waitFor polls cond for the unit tests that have no fake API to wait on;
-// it yields the processor between checks rather than sleeping.
-func waitFor(t *testing.T, cond func() bool) {
+// waitFor is for the unit tests that have no fake API to wait on: it checks
+// cond each time wake fires, and fails the test after a generous deadline
+// rather than hanging.
+func waitFor(t *testing.T, wake <-chan struct{}, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.After(10 * time.Second)
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-wake:
+		case <-deadline:
 			t.Fatal("condition not met")
 		}
-		runtime.Gosched()
 	}
 }
 
