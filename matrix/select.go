@@ -367,7 +367,8 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 			owned := m.To < len(r.Tokens) && possessive[r.Tokens[m.To].Text] && a.From > m.To && a.From-m.To <= 5
 			switch {
 			case actionAt[j] && a.ID == "change" && (near(m, a, 2) || owned),
-				a.ID == "new" && !a.Negated && (m.From >= a.To && m.From-a.To <= 1 || a.From >= m.To && a.From-m.To <= 2),
+				a.ID == "new" && !a.Negated && (m.From >= a.To && m.From-a.To <= 1 || a.From >= m.To && a.From-m.To <= 2) &&
+					!objectRightAfter(ms, a), // "the webmaster of the new site": the site is new
 				a.ID == "person_left" && !a.Negated && !otherAction:
 				roleTargets[i] = obj
 			}
@@ -501,12 +502,16 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 
 	// A move from another provider, or towards this one, is a transfer in:
 	// "moving our filing over from another cloud", "网站换到青云".
-	transfer := slices.ContainsFunc(ms, is("other_provider"))
+	transfer := false
+	transferClause := map[int]bool{}
 	for i, m := range ms {
-		if m.ID == "to_here" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+		switch {
+		case m.ID == "other_provider" && !m.Negated:
+			transfer, transferClause[m.Clause] = true, true
+		case m.ID == "to_here" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
 			return o.Clause == m.Clause && !o.Negated && !relocation[i] && (o.ID == "migrate" || o.ID == "transfer_in" || o.ID == "change")
-		}) {
-			transfer = true
+		}):
+			transfer, transferClause[m.Clause] = true, true
 		}
 	}
 	if transfer {
@@ -516,9 +521,20 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 				moved = true
 			}
 		}
+		// A change said apart from a move towards us, with its own object
+		// ("换到青云另一个地域的服务器，客服提交了接入信息变更"), is a change
+		// still: the words then fit two filing types, and the table decides
+		// whether to ask. (Named, the previous provider makes any change of
+		// host the move itself: "we switched hosts … the previous provider".)
+		changeApart := !slices.ContainsFunc(ms, is("other_provider")) && slices.ContainsFunc(ms, func(m concept.Mention) bool {
+			return m.ID == "change" && !m.Negated && !transferClause[m.Clause] &&
+				inClause(m.Clause, func(o concept.Mention) bool { return o.Kind == concept.Object })
+		})
 		switch {
 		case moved:
-			s.Actions = slices.DeleteFunc(s.Actions, func(a string) bool { return a == "migrate" || a == "change" || a == "add" })
+			s.Actions = slices.DeleteFunc(s.Actions, func(a string) bool {
+				return a == "migrate" || a == "add" || a == "change" && !changeApart
+			})
 			addTo(&s.Actions, "transfer_in")
 		case len(s.Actions) == 0 && (slices.Contains(s.Targets, "access") || slices.Contains(s.Mentioned, "access") || slices.Contains(s.Mentioned, "website")):
 			addTo(&s.Actions, "transfer_in") // "already filed with aliyun, now hosting with you"
@@ -686,6 +702,14 @@ func status(ms []concept.Mention, i int, actionAt map[int]bool) string {
 		}
 	}
 	return st
+}
+
+// objectRightAfter reports whether an object follows m directly (at most
+// one word between), in its clause: the object m qualifies.
+func objectRightAfter(ms []concept.Mention, m concept.Mention) bool {
+	return slices.ContainsFunc(ms, func(o concept.Mention) bool {
+		return o.Kind == concept.Object && o.Clause == m.Clause && o.From >= m.To && o.From-m.To <= 1
+	})
 }
 
 // province reads whether the words say the entity's province changes.

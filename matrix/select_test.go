@@ -76,6 +76,9 @@ func TestSelectDescribed(t *testing.T) {
 			"a new company filing for the first time", // "new" and "first" both said: one is kept
 		}},
 		{[]string{"新增网站"}, []string{
+			"does the website owner of the new site have to verify", // the site is new, not its owner
+		}},
+		{[]string{"新增网站"}, []string{
 			"已经有备案了，想再加一个网站", "在原来的主体下增加网站", "公司名下想多加個網站",
 			"we already have a filing and want to add another website", "adding a second site to our existing record",
 		}},
@@ -148,6 +151,8 @@ func TestSelectAskBack(t *testing.T) {
 		{"注销备案", []string{"注销主体/接入商发起", "注销网站/接入商发起", "取消接入/接入商发起"}},
 		{"接入商发起", []string{"注销主体/接入商发起", "注销网站/接入商发起", "取消接入/接入商发起"}},
 		{"新增接入和变更接入", []string{"新增接入", "变更接入"}},
+		// A move towards us, and a change of access said apart: two types.
+		{"网站搬到青云这边的另一台服务器，接入信息也提交了变更", []string{"新增接入", "变更接入"}},
 	} {
 		m := selectRows(t, tb, tc.text)
 		if got := keys(m.Rows); !slices.Equal(got, tc.want) || m.Agree() {
