@@ -86,7 +86,11 @@ func TestEvalDisjointFromKnowledgeBase(t *testing.T) {
 // an example means the KB was taught the blind set.
 func TestBlindSetsStayBlind(t *testing.T) {
 	examples := kbExamples(t)
-	for _, dir := range []string{"../testdata/blind", "../testdata/blind2", "../testdata/blind3"} {
+	dirs, err := filepath.Glob("../testdata/blind*")
+	if err != nil || len(dirs) < 4 {
+		t.Fatalf("blind sets: %v %v", dirs, err)
+	}
+	for _, dir := range dirs {
 		data, err := os.ReadFile(filepath.Join(dir, "kb-overlap.txt"))
 		if err != nil {
 			t.Fatal(err)
