@@ -27,6 +27,7 @@ import (
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/lru"
 	"github.com/beianbot/beianbot/matrix"
 )
 
@@ -82,12 +83,12 @@ type Server struct {
 	taken       atomic.Int64 // the highest update_id taken from Telegram
 	chatBacklog int          // updates one chat may have waiting
 	toasts      chan toast
-	flood       *lru[int64, *floodState]
+	flood       *lru.Cache[int64, *floodState]
 	floodMu     sync.Mutex
 	// Chats whose backlog overflowed, told in the log once an hour.
-	backlogWarned *lru[int64, struct{}]
+	backlogWarned *lru.Cache[int64, struct{}]
 	// Chats asked when their SMS arrived, which may answer by typing.
-	awaiting *lru[int64, arrivalWait]
+	awaiting *lru.Cache[int64, arrivalWait]
 	fatal    chan error
 	healthy  atomic.Bool
 	ready    chan struct{}  // closed once Run takes updates (for tests)
@@ -260,9 +261,9 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("telegram: read the inbox offset: %w", err)
 	}
 	s.taken.Store(last)
-	s.flood = newLRU[int64, *floodState](s.cfg.MaxChats, floodTTL(s.cfg), s.now)
-	s.awaiting = newLRU[int64, arrivalWait](s.cfg.MaxChats, arrivalWaitTTL, s.now)
-	s.backlogWarned = newLRU[int64, struct{}](1000, time.Hour, s.now)
+	s.flood = lru.New[int64, *floodState](s.cfg.MaxChats, floodTTL(s.cfg), s.now)
+	s.awaiting = lru.New[int64, arrivalWait](s.cfg.MaxChats, arrivalWaitTTL, s.now)
+	s.backlogWarned = lru.New[int64, struct{}](1000, time.Hour, s.now)
 	s.toasts = make(chan toast, maxToasts)
 	if id := s.cfg.SupportChatID; id != 0 && s.sup.Threads != nil {
 		// The group may have become a supergroup since the config was written.

@@ -3,7 +3,6 @@ package telegram
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"reflect"
 	"runtime"
@@ -77,43 +76,6 @@ func TestSplitText(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestLRU(t *testing.T) {
-	clk := &clock{now: time.Unix(0, 0)}
-	c := newLRU[int, string](3, time.Minute, clk.Now)
-	for i := range 5 {
-		c.Put(i, fmt.Sprint(i))
-	}
-	if c.Len() != 3 {
-		t.Fatalf("len %d, cap 3", c.Len())
-	}
-	if _, ok := c.Get(0); ok {
-		t.Error("oldest entry not evicted")
-	}
-	c.Get(2) // used: now the most recent
-	c.Put(5, "5")
-	if _, ok := c.Get(2); !ok {
-		t.Error("recently used entry evicted")
-	}
-	if _, ok := c.Get(3); ok {
-		t.Error("least recently used entry kept")
-	}
-	clk.advance(2 * time.Minute)
-	if _, ok := c.Get(2); ok {
-		t.Error("expired entry returned")
-	}
-	c.Put(6, "6") // evicts the expired ones
-	if c.Len() != 1 {
-		t.Errorf("expired entries kept: len %d", c.Len())
-	}
-	made := 0
-	for range 3 {
-		c.GetOrPut(7, func() string { made++; return "7" })
-	}
-	if made != 1 {
-		t.Errorf("GetOrPut made the value %d times", made)
 	}
 }
 
