@@ -90,7 +90,7 @@ type options struct {
 	http   *http.Client
 }
 
-// WithLogger sets the logger (default: slog.Default()).
+// WithLogger sets the logger (default: nowhere).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithClock sets the clock the circuit breaker reads (default: time.Now).
@@ -105,7 +105,7 @@ func New(cfg config.LLM, opts ...Option) (*Client, error) {
 	if !cfg.Enabled {
 		return nil, ErrDisabled
 	}
-	o := options{logger: slog.Default(), now: time.Now, http: &http.Client{}}
+	o := options{logger: slog.New(slog.DiscardHandler), now: time.Now, http: &http.Client{}}
 	for _, opt := range opts {
 		opt(&o)
 	}

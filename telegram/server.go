@@ -101,7 +101,7 @@ type Server struct {
 // Option changes a default of New.
 type Option func(*Server)
 
-// WithLogger sends the server's logs to l (default: slog.Default()).
+// WithLogger sends the server's logs to l (default: nowhere).
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
 // WithConversations stores chat state in c instead of memory.
@@ -175,7 +175,7 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
 		engine:  e,
-		log:     slog.Default(),
+		log:     slog.New(slog.DiscardHandler),
 		text:    text,
 		metrics: newMetrics(),
 		token:   cfg.Token,

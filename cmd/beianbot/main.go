@@ -115,7 +115,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// From here on, nothing written to standard error carries a secret, and
 	// no log line a secret or a customer's number.
 	stderr = scrubWriter{stderr, cfg.Secrets()}
-	slog.SetDefault(newLogger(cfg, stderr)) // the store logs through the default
+	// Our packages log through the logger they are given; this catches what
+	// a library writes through the log package, in the same format.
+	slog.SetDefault(newLogger(cfg, stderr))
 	switch cmd {
 	case "ask":
 		return runAsk(ctx, cfg, rest, stdin, stdout, stderr)
@@ -202,13 +204,19 @@ func engineOptions(cfg config.Config, rephrase bool, logger *slog.Logger) (bot.O
 	return opts, nil
 }
 
-// newLogger logs to stderr at the configured level, through privateHandler.
+// newLogger logs to stderr in the configured format (log.format) from the
+// configured level (log.level) up, through privateHandler.
 func newLogger(cfg config.Config, stderr io.Writer) *slog.Logger {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
+	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		level = slog.LevelInfo // config.Load has refused anything else
 	}
-	return slog.New(privateHandler{slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}), cfg.Secrets()})
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	if cfg.Log.Format == "json" {
+		h = slog.NewJSONHandler(stderr, opts)
+	}
+	return slog.New(privateHandler{h, cfg.Secrets()})
 }
 
 // commonFlags are the flags ask and chat share.

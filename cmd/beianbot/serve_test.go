@@ -1,8 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +29,7 @@ func TestSupportOpsAndTidy(t *testing.T) {
 	defer st.Close()
 	cfg := config.Default()
 
-	sup, err := supportOps(ctx, cfg, st)
+	sup, err := supportOps(ctx, cfg, st, slog.New(slog.DiscardHandler))
 	if err != nil || sup.Questions == nil || sup.Reminders == nil || sup.Threads == nil {
 		t.Fatalf("supportOps = %+v, %v", sup, err)
 	}
@@ -47,5 +54,110 @@ func TestSupportOpsAndTidy(t *testing.T) {
 	tidy(ctx, cfg, st, log, now, true)
 	if qs, _ := st.QuestionsSince(ctx, time.Time{}); len(qs) != 0 {
 		t.Errorf("question kept past retention: %d left", len(qs))
+	}
+}
+
+// serveUntilAnswered runs `beianbot serve` with args against api until the
+// bot has sent want messages, then stops it as SIGTERM would, and returns
+// the exit code, standard error and the texts sent.
+func serveUntilAnswered(t *testing.T, api *fakeBotAPI, want int, args ...string) (int, string, []string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout bytes.Buffer
+	var stderr syncBuffer
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), &stdout, &stderr) }()
+	var sent []string
+	for len(sent) < want {
+		select {
+		case text := <-api.sent:
+			sent = append(sent, text)
+		case code := <-exit:
+			t.Fatalf("serve exited %d before answering:\n%s", code, stderr.String())
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no answer after 30 s; calls %v:\n%s", api.calls(), stderr.String())
+		}
+	}
+	cancel()
+	select {
+	case code := <-exit:
+		return code, stderr.String(), sent
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not stop:\n%s", stderr.String())
+	}
+	return 0, "", nil
+}
+
+// With log.format json, `serve` writes nothing but JSON objects on standard
+// error, one a line, from every package (store, telegram, the engine); the
+// token, read from BEIANBOT_TELEGRAM_TOKEN_FILE, works and is never printed,
+// and the customer's text stays out of the log at info level.
+func TestServeLogsJSONAndReadsTheTokenFromAFile(t *testing.T) {
+	const token = "123456789:AAH7x9Qz2kLm4Np8Rt6Vw3Yb5Cd1Fg0Hj"
+	const question = "收不到短信验证码怎么办"
+	api := newFakeBotAPI(t, token, privateMessage(1, question))
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "telegram_token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "beianbot.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf("data_dir: %s\nlog:\n  format: json\ntelegram:\n  api_url: %s\n  poll_timeout: 1s\n",
+		filepath.Join(dir, "data"), api.srv.URL)), 0o600)
+	t.Setenv("BEIANBOT_TELEGRAM_TOKEN_FILE", tokenFile)
+
+	code, stderr, sent := serveUntilAnswered(t, api, 1, "--config", cfgFile)
+	if code != 0 {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	if !strings.Contains(sent[0], "短信") {
+		t.Errorf("the answer: %q", sent[0])
+	}
+	var msgs []string
+	for _, line := range strings.Split(strings.TrimRight(stderr, "\n"), "\n") {
+		var rec struct {
+			Time  time.Time `json:"time"`
+			Level string    `json:"level"`
+			Msg   string    `json:"msg"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Time.IsZero() || rec.Level == "" || rec.Msg == "" {
+			t.Errorf("not a JSON log line: %q", line)
+		}
+		msgs = append(msgs, rec.Msg)
+	}
+	// The store's, the server's and the per-reply lines are all there.
+	for _, want := range []string{"database ready", "telegram bot running", "reply", "telegram bot stopped"} {
+		if !slices.Contains(msgs, want) {
+			t.Errorf("no %q line in the log:\n%s", want, stderr)
+		}
+	}
+	_, secret, _ := strings.Cut(token, ":")
+	for _, leak := range []string{secret, secret[:10], question, "短信验证码"} {
+		if strings.Contains(stderr, leak) {
+			t.Errorf("standard error holds %q:\n%s", leak, stderr)
+		}
+	}
+}
+
+// log.format text (the default) writes key=value lines, and so does every
+// package: no line in the log package's own format.
+func TestServeLogsTextByDefault(t *testing.T) {
+	const token = "123456789:AAJ2m8Kq4Zx7Wv1Ps9Ld3Hf6Gt0Bn5Cr"
+	api := newFakeBotAPI(t, token, privateMessage(1, "hello"))
+	t.Setenv("BEIANBOT_TELEGRAM_TOKEN", token)
+	t.Setenv("BEIANBOT_TELEGRAM_API_URL", api.srv.URL)
+	t.Setenv("BEIANBOT_DATA_DIR", t.TempDir())
+	code, stderr, _ := serveUntilAnswered(t, api, 1)
+	if code != 0 {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	for _, line := range strings.Split(strings.TrimRight(stderr, "\n"), "\n") {
+		if !strings.HasPrefix(line, "time=") || !strings.Contains(line, " level=") {
+			t.Errorf("not a text log line: %q", line)
+		}
+	}
+	if !strings.Contains(stderr, `msg="database ready"`) {
+		t.Errorf("the store's line is missing:\n%s", stderr)
 	}
 }
