@@ -48,6 +48,8 @@ Usage:
                  what customers asked: volume, unanswered questions, 👎, handoffs, suggested examples
   beianbot purge  [--older-than 30d]
                  delete logged questions and finished threads older than the retention period
+  beianbot version (or --version)
+                 the version, VCS revision and time, and Go version it was built with
 
 Every command takes --config FILE; settings can also come from BEIANBOT_* environment variables.
 beianbot COMMAND --help (or beianbot help COMMAND) lists a command's flags and their defaults.
@@ -100,6 +102,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "version" || cmd == "--version" || cmd == "-version" {
+		return runVersion(rest, stdout, stderr) // needs no configuration
+	}
 	cfgPath, rest, err := extractConfigFlag(rest)
 	if err != nil {
 		fmt.Fprintln(stderr, "beianbot:", err)
