@@ -62,6 +62,8 @@ type Server struct {
 	token   string
 	secret  string // webhook secret token
 	sup     Support
+	// The rephraser's outcome counts, for the metrics (nil: none).
+	llmStats func() map[string]int64
 
 	// The support group's id; it changes when the group becomes a supergroup.
 	supportChat atomic.Int64
@@ -103,6 +105,26 @@ type Option func(*Server)
 
 // WithLogger sends the server's logs to l (default: nowhere).
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithLLMStats exports the LLM rephraser's outcome counts (rephrase.Client.Stats)
+// with the metrics.
+func WithLLMStats(stats func() map[string]int64) Option {
+	return func(s *Server) { s.llmStats = stats }
+}
+
+// threadCounter is the handoff storage that can count open threads for the
+// metrics; *store.Store is one.
+type threadCounter interface {
+	OpenThreads(ctx context.Context) (int, error)
+}
+
+// queued counts the updates in the inbox (0 before Run).
+func (s *Server) queued() int {
+	if s.sched == nil {
+		return 0
+	}
+	return s.sched.len()
+}
 
 // WithConversations stores chat state in c instead of memory.
 func WithConversations(c Conversations) Option { return func(s *Server) { s.convs = c } }
@@ -173,18 +195,17 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		engine:  e,
-		log:     slog.New(slog.DiscardHandler),
-		text:    text,
-		metrics: newMetrics(),
-		token:   cfg.Token,
-		now:     time.Now,
-		sleep:   sleepCtx,
-		jitter:  mrand.Float64,
-		limits:  telegramLimits,
-		ready:   make(chan struct{}),
-		fatal:   make(chan error, 1),
+		cfg:    cfg,
+		engine: e,
+		log:    slog.New(slog.DiscardHandler),
+		text:   text,
+		token:  cfg.Token,
+		now:    time.Now,
+		sleep:  sleepCtx,
+		jitter: mrand.Float64,
+		limits: telegramLimits,
+		ready:  make(chan struct{}),
+		fatal:  make(chan error, 1),
 	}
 	s.secret = cfg.Webhook.SecretToken
 	if s.secret == "" {
@@ -228,6 +249,11 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 	if s.convs == nil {
 		s.convs = NewMemoryConversations(s.cfg.MaxChats, s.cfg.ChatTTL)
 	}
+	src := metricsSources{queued: s.queued, llmStats: s.llmStats, log: s.log}
+	if tc, ok := s.sup.Threads.(threadCounter); ok {
+		src.openThreads = tc.OpenThreads
+	}
+	s.metrics = newMetrics(src)
 	if s.inbox == nil {
 		s.inbox = newMemoryInbox(0)
 	}
@@ -321,7 +347,6 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 
-	s.metrics.gauge("beianbot_telegram_queue_length", func() float64 { return float64(s.sched.len()) })
 	var metricsSrv *http.Server
 	if s.cfg.MetricsListen != "" {
 		if metricsSrv, err = s.serveMetrics(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/store"
 	"github.com/beianbot/beianbot/support"
@@ -53,7 +54,12 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	eng, err := newEngine(ctx, cfg, cfg.LLM.Enabled, logger)
+	engOpts, err := engineOptions(cfg, cfg.LLM.Enabled, logger)
+	if err != nil {
+		report(err)
+		return 2
+	}
+	eng, err := bot.New(ctx, engOpts)
 	if err != nil {
 		report(err)
 		return 2
@@ -61,6 +67,9 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 	defer eng.Close()
 
 	opts := []telegram.Option{telegram.WithLogger(logger)}
+	if r, ok := engOpts.Rephraser.(interface{ Stats() map[string]int64 }); ok {
+		opts = append(opts, telegram.WithLLMStats(r.Stats)) // its outcomes, in the metrics
+	}
 	if !*memory {
 		st, err := store.Open(ctx, cfg.DataDir, store.WithLogger(logger))
 		if err != nil {

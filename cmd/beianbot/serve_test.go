@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,6 +65,12 @@ func TestSupportOpsAndTidy(t *testing.T) {
 // bot has sent want messages, then stops it as SIGTERM would, and returns
 // the exit code, standard error and the texts sent.
 func serveUntilAnswered(t *testing.T, api *fakeBotAPI, want int, args ...string) (int, string, []string) {
+	return serveAndCheck(t, api, want, nil, args...)
+}
+
+// serveAndCheck is serveUntilAnswered that calls check, with standard error
+// so far, once the messages are sent and before the bot stops.
+func serveAndCheck(t *testing.T, api *fakeBotAPI, want int, check func(stderr string), args ...string) (int, string, []string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -78,6 +88,9 @@ func serveUntilAnswered(t *testing.T, api *fakeBotAPI, want int, args ...string)
 		case <-time.After(30 * time.Second):
 			t.Fatalf("no answer after 30 s; calls %v:\n%s", api.calls(), stderr.String())
 		}
+	}
+	if check != nil {
+		check(stderr.String())
 	}
 	cancel()
 	select {
@@ -159,5 +172,94 @@ func TestServeLogsTextByDefault(t *testing.T) {
 	}
 	if !strings.Contains(stderr, `msg="database ready"`) {
 		t.Errorf("the store's line is missing:\n%s", stderr)
+	}
+}
+
+// serve's /metrics (telegram.metrics_listen) passes promtool and carries the
+// Go and process series, the reply by route, the open handoff threads from
+// the database, and the LLM rephraser's outcomes.
+func TestServeMetrics(t *testing.T) {
+	const token = "123456789:AAK5t7Yh2Ug9Ij4Ok1Pl8Zm3Xn6Cb0Vq"
+	api := newFakeBotAPI(t, token, privateMessage(1, "超过24小时没核验怎么办"))
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		http.Error(w, `{"error":{"message":"overloaded"}}`, http.StatusServiceUnavailable)
+	}))
+	defer llm.Close()
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "beianbot.yaml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`data_dir: %s
+log:
+  format: json
+telegram:
+  api_url: %s
+  poll_timeout: 1s
+  metrics_listen: 127.0.0.1:0
+llm:
+  enabled: true
+  base_url: %s/v1
+  model: test-model
+`, filepath.Join(dir, "data"), api.srv.URL, llm.URL)), 0o600)
+	t.Setenv("BEIANBOT_TELEGRAM_TOKEN", token)
+	t.Setenv("BEIANBOT_LLM_API_KEY", "sk-9QxZ7wLp2Rt5Yv8Nk3Hd4Jc6")
+
+	var page string
+	check := func(stderr string) {
+		var addr string
+		for _, line := range strings.Split(stderr, "\n") {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "metrics listening" {
+				addr = rec.Addr
+			}
+		}
+		if addr == "" {
+			t.Fatalf("no metrics address in the log:\n%s", stderr)
+		}
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page = string(b)
+	}
+	if code, stderr, _ := serveAndCheck(t, api, 1, check, "--config", cfgFile); code != 0 {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		`beianbot_telegram_replies_total{lang="zh",topic="deadline"} 1`,
+		`beianbot_telegram_reply_seconds_count{route="index"} 1`,
+		`beianbot_telegram_open_threads 0`,
+		`beianbot_llm_rephrase_total{outcome="error",reason=""} 1`,
+		`beianbot_llm_rephrase_total{outcome="accepted",reason=""} 0`,
+		"# TYPE go_goroutines gauge",
+		"# TYPE process_resident_memory_bytes gauge",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(page)
+	}
+	promtoolCheck(t, page)
+}
+
+// promtoolCheck runs `promtool check metrics` on a page when promtool is
+// installed; CI installs it and sets BEIANBOT_REQUIRE_PROMTOOL=1, so there a
+// missing promtool fails the test instead of skipping the check.
+func promtoolCheck(t *testing.T, page string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("BEIANBOT_REQUIRE_PROMTOOL") != "" {
+			t.Fatal("promtool is not installed, and BEIANBOT_REQUIRE_PROMTOOL is set (apt-get install prometheus)")
+		}
+		t.Skip("promtool not installed (apt-get install prometheus); the page is not linted")
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(page)
+	if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
