@@ -113,15 +113,20 @@ func privateMessage(id int64, text string) map[string]any {
 }
 
 // syncBuffer is a bytes.Buffer for a command's standard error, written by
-// several goroutines.
+// several goroutines; waitFor waits for a text to be written.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed and replaced at each write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.written != nil {
+		close(s.written)
+		s.written = nil
+	}
 	return s.b.Write(p)
 }
 
@@ -129,4 +134,27 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitFor returns once text has been written, or fails the test after a while.
+func (s *syncBuffer) waitFor(t *testing.T, text string) {
+	t.Helper()
+	limit := time.After(30 * time.Second)
+	for {
+		s.mu.Lock()
+		if strings.Contains(s.b.String(), text) {
+			s.mu.Unlock()
+			return
+		}
+		if s.written == nil {
+			s.written = make(chan struct{})
+		}
+		written := s.written
+		s.mu.Unlock()
+		select {
+		case <-written:
+		case <-limit:
+			t.Fatalf("%q not written after 30 s:\n%s", text, s.String())
+		}
+	}
 }

@@ -48,6 +48,8 @@ Usage:
                  what customers asked: volume, unanswered questions, 👎, handoffs, suggested examples
   beianbot purge  [--older-than 30d]
                  delete logged questions and finished threads older than the retention period
+  beianbot health [--url URL]
+                 ask a running serve whether it is healthy (/healthz; for Docker's HEALTHCHECK)
   beianbot version (or --version)
                  the version, VCS revision and time, and Go version it was built with
 
@@ -140,6 +142,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runReport(ctx, cfg, rest, stdout, stderr)
 	case "purge":
 		return runPurge(ctx, cfg, rest, stdout, stderr)
+	case "health":
+		return runHealth(ctx, cfg, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "beianbot: unknown command %q\n\n%s", cmd, usage)
 	return 2

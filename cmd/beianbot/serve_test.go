@@ -68,9 +68,9 @@ func serveUntilAnswered(t *testing.T, api *fakeBotAPI, want int, args ...string)
 	return serveAndCheck(t, api, want, nil, args...)
 }
 
-// serveAndCheck is serveUntilAnswered that calls check, with standard error
-// so far, once the messages are sent and before the bot stops.
-func serveAndCheck(t *testing.T, api *fakeBotAPI, want int, check func(stderr string), args ...string) (int, string, []string) {
+// serveAndCheck is serveUntilAnswered that calls check, with standard error,
+// once the messages are sent and before the bot stops.
+func serveAndCheck(t *testing.T, api *fakeBotAPI, want int, check func(stderr *syncBuffer), args ...string) (int, string, []string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -90,7 +90,7 @@ func serveAndCheck(t *testing.T, api *fakeBotAPI, want int, check func(stderr st
 		}
 	}
 	if check != nil {
-		check(stderr.String())
+		check(&stderr)
 	}
 	cancel()
 	select {
@@ -204,16 +204,22 @@ llm:
 	t.Setenv("BEIANBOT_LLM_API_KEY", "sk-9QxZ7wLp2Rt5Yv8Nk3Hd4Jc6")
 
 	var page string
-	check := func(stderr string) {
+	check := func(stderr *syncBuffer) {
+		// The reply's log line comes after it is counted.
+		stderr.waitFor(t, `"msg":"reply"`)
 		var addr string
-		for _, line := range strings.Split(stderr, "\n") {
+		for _, line := range strings.Split(stderr.String(), "\n") {
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "metrics listening" {
 				addr = rec.Addr
 			}
 		}
 		if addr == "" {
-			t.Fatalf("no metrics address in the log:\n%s", stderr)
+			t.Fatalf("no metrics address in the log:\n%s", stderr.String())
+		}
+		// The probe Docker's HEALTHCHECK runs.
+		if code, out, errOut := runCLI(t, "", "health", "--url", "http://"+addr+"/healthz"); code != 0 {
+			t.Errorf("beianbot health on a running serve: exit %d\n%s%s", code, out, errOut)
 		}
 		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
