@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -14,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -245,13 +248,78 @@ func TestEveryCountedMetricIsDeclared(t *testing.T) {
 	}
 }
 
-// metricNames are the beianbot_* families on a page, sorted.
+// familyLine finds the beianbot families on a page, with their type.
 var familyLine = regexp.MustCompile(`(?m)^# TYPE (beianbot_\w+) (\w+)$`)
 
-func metricFamilies(page string) []string {
-	var out []string
-	for _, m := range familyLine.FindAllStringSubmatch(page, -1) {
-		out = append(out, m[1]+" "+m[2])
+var update = flag.Bool("update", false, "rewrite the metrics table in docs/operators.md")
+
+// operatorsDoc is the operators' guide, whose metrics table this test keeps true.
+const operatorsDoc = "../docs/operators.md"
+
+// docBlock returns what lies between the begin and end markers of name.
+func docBlock(text, name string) (before, block, after string, ok bool) {
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
+	i := strings.Index(text, begin)
+	j := strings.Index(text, end)
+	if i < 0 || j < i {
+		return "", "", "", false
 	}
-	return out
+	return text[:i+len(begin)], text[i+len(begin) : j], text[j:], true
+}
+
+// metricsTable renders the beianbot series on a page as the guide's table:
+// name, type and labels.
+func metricsTable(page string) string {
+	labels := map[string][]string{}
+	sample := regexp.MustCompile(`(?m)^(beianbot_\w+?)(_bucket|_sum|_count)?\{([^}]*)\}`)
+	for _, m := range sample.FindAllStringSubmatch(page, -1) {
+		for _, pair := range strings.Split(m[3], ",") {
+			k, _, _ := strings.Cut(pair, "=")
+			if k != "le" && !slices.Contains(labels[m[1]], k) {
+				labels[m[1]] = append(labels[m[1]], k)
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| series | type | labels |\n|---|---|---|\n")
+	for _, m := range familyLine.FindAllStringSubmatch(page, -1) {
+		l := "—"
+		if ls := labels[m[1]]; len(ls) > 0 {
+			l = "`" + strings.Join(ls, "`, `") + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", m[1], m[2], l)
+	}
+	return b.String()
+}
+
+// The guide lists every beianbot series /metrics has, with its type and
+// labels (go test ./telegram -run TestOperatorsDoc -update rewrites it).
+func TestOperatorsDocListsEveryMetric(t *testing.T) {
+	doc, err := os.ReadFile(operatorsDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, block, after, ok := docBlock(string(doc), "metrics")
+	if !ok {
+		t.Fatalf("%s has no metrics:begin/end markers", operatorsDoc)
+	}
+	// A family shows on the page once it has a series: count one of each.
+	m := testMetrics(0)
+	for _, f := range families {
+		var labels []string
+		for _, l := range f.labels {
+			labels = append(labels, l, "x")
+		}
+		m.inc(f.name, labels...)
+	}
+	want := metricsTable(scrape(t, m.handler()))
+	if *update {
+		if err := os.WriteFile(operatorsDoc, []byte(before+want+after), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if block != want {
+		t.Errorf("%s lists other metrics than /metrics has; run go test ./telegram -run TestOperatorsDoc -update. Want:\n%s", operatorsDoc, want)
+	}
 }

@@ -145,6 +145,7 @@ func TestServeLogsJSONAndReadsTheTokenFromAFile(t *testing.T) {
 			t.Errorf("no %q line in the log:\n%s", want, stderr)
 		}
 	}
+	checkLogExample(t, stderr) // docs/operators.md shows these lines
 	_, secret, _ := strings.Cut(token, ":")
 	for _, leak := range []string{secret, secret[:10], question, "短信验证码"} {
 		if strings.Contains(stderr, leak) {
