@@ -43,7 +43,7 @@ Usage:
                  topics, answers and examples added, removed or changed; with --eval,
                  the questions of those sets that the new knowledge base answers differently
   beianbot serve  [--mode polling|webhook] [--memory]
-                 run the Telegram bot (token from BEIANBOT_TELEGRAM_TOKEN)
+                 run the Telegram bot (token from BEIANBOT_TELEGRAM_TOKEN or the file BEIANBOT_TELEGRAM_TOKEN_FILE names)
   beianbot report [--since 7d] [--format text|csv|json]
                  what customers asked: volume, unanswered questions, 👎, handoffs, suggested examples
   beianbot purge  [--older-than 30d]

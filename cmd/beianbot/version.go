@@ -60,6 +60,10 @@ func (b buildInfo) write(w io.Writer) {
 
 // runVersion prints the version: `beianbot version` or `beianbot --version`.
 func runVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintln(stdout, "Usage: beianbot version (or beianbot --version)\n\nPrints the version, VCS revision and time, and the Go version it was built with.")
+		return 0
+	}
 	if len(args) > 0 {
 		fmt.Fprintf(stderr, "beianbot version: unexpected argument %q\n", args[0])
 		return 2

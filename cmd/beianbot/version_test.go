@@ -51,6 +51,9 @@ func TestVersionCommand(t *testing.T) {
 			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
 		}
 	}
+	if code, out, _ := runCLI(t, "", "version", "--help"); code != 0 || !strings.HasPrefix(out, "Usage: beianbot version") {
+		t.Errorf("version --help: exit %d\n%s", code, out)
+	}
 	if code, _, _ := runCLI(t, "", "version", "extra"); code != 2 {
 		t.Errorf("version extra: exit %d, want 2", code)
 	}
