@@ -59,13 +59,13 @@ func scrape(t *testing.T, h http.Handler) string {
 
 // promtoolCheck runs `promtool check metrics` (Prometheus' own linter) on a
 // page when promtool is installed; CI installs it and sets
-// BEIANBOT_REQUIRE_PROMTOOL=1, so there a missing promtool fails the test.
+// TEST_REQUIRE_PROMTOOL=1, so there a missing promtool fails the test.
 func promtoolCheck(t *testing.T, page string) {
 	t.Helper()
 	path, err := exec.LookPath("promtool")
 	if err != nil {
-		if os.Getenv("BEIANBOT_REQUIRE_PROMTOOL") != "" {
-			t.Fatal("promtool is not installed, and BEIANBOT_REQUIRE_PROMTOOL is set (apt-get install prometheus)")
+		if os.Getenv("TEST_REQUIRE_PROMTOOL") != "" {
+			t.Fatal("promtool is not installed, and TEST_REQUIRE_PROMTOOL is set (apt-get install prometheus)")
 		}
 		t.Skip("promtool not installed (apt-get install prometheus); the exposition is not linted")
 	}

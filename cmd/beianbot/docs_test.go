@@ -68,7 +68,7 @@ func TestPrometheusRules(t *testing.T) {
 	if !slices.Equal(shown, exprs) {
 		t.Errorf("the guide's queries:\n%s\nthe rules' expressions:\n%s", strings.Join(shown, "\n"), strings.Join(exprs, "\n"))
 	}
-	promtool := requireTool(t, "promtool", "BEIANBOT_REQUIRE_PROMTOOL", "apt-get install prometheus")
+	promtool := requireTool(t, "promtool", "TEST_REQUIRE_PROMTOOL", "apt-get install prometheus")
 	for _, args := range [][]string{{"check", "rules", "prometheus-rules.yml"}, {"test", "rules", "prometheus-rules.test.yml"}} {
 		cmd := exec.Command(promtool, args...)
 		cmd.Dir = "../../deploy"

@@ -92,7 +92,7 @@ func TestSystemdUnit(t *testing.T) {
 
 	// systemd's own check, on a copy that starts an executable that exists
 	// here (it checks ExecStart's program can be run).
-	analyze := requireTool(t, "systemd-analyze", "BEIANBOT_REQUIRE_SYSTEMD", "apt-get install systemd")
+	analyze := requireTool(t, "systemd-analyze", "TEST_REQUIRE_SYSTEMD", "apt-get install systemd")
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

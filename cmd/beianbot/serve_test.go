@@ -252,19 +252,11 @@ llm:
 	promtoolCheck(t, page)
 }
 
-// promtoolCheck runs `promtool check metrics` on a page when promtool is
-// installed; CI installs it and sets BEIANBOT_REQUIRE_PROMTOOL=1, so there a
-// missing promtool fails the test instead of skipping the check.
+// promtoolCheck runs `promtool check metrics` on a page; CI sets
+// TEST_REQUIRE_PROMTOOL=1, so there a missing promtool fails the test.
 func promtoolCheck(t *testing.T, page string) {
 	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("BEIANBOT_REQUIRE_PROMTOOL") != "" {
-			t.Fatal("promtool is not installed, and BEIANBOT_REQUIRE_PROMTOOL is set (apt-get install prometheus)")
-		}
-		t.Skip("promtool not installed (apt-get install prometheus); the page is not linted")
-	}
-	cmd := exec.Command(path, "check", "metrics")
+	cmd := exec.Command(requireTool(t, "promtool", "TEST_REQUIRE_PROMTOOL", "apt-get install prometheus"), "check", "metrics")
 	cmd.Stdin = strings.NewReader(page)
 	if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
