@@ -225,11 +225,11 @@ func (e *Engine) Choose(ctx context.Context, conv *Conversation, i int) Reply {
 		// A stale button (the conversation moved on, or the bot restarted
 		// without its state): ask afresh rather than guess.
 		conv.Pending = nil
-		return e.finish(ctx, conv, t, e.clarifyBusiness(t, nil, "tap on an option that is no longer pending"))
+		return e.finish(ctx, conv, t, e.clarifyBusiness(t, nil, "tap on an option that is no longer pending").via(RouteTable))
 	}
 	opt := conv.Pending.Options[i]
 	t.raw = opt.Label
-	return e.finish(ctx, conv, t, e.answerRows(t, e.rowsOfOption(opt), "tap on option "+opt.Label))
+	return e.finish(ctx, conv, t, e.answerRows(t, e.rowsOfOption(opt), "tap on option "+opt.Label).via(RouteTable))
 }
 
 // Topic answers with one knowledge-base topic, e.g. for a deep link or /steps,
@@ -242,12 +242,12 @@ func (e *Engine) Topic(ctx context.Context, conv *Conversation, id string, l lan
 	t := e.newTurn(conv, "")
 	t.setLang(l, traditional)
 	if id == TopicWhoVerifies {
-		return e.finish(ctx, conv, t, e.clarifyBusiness(t, nil, "topic requested: "+id))
+		return e.finish(ctx, conv, t, e.clarifyBusiness(t, nil, "topic requested: "+id).via(RouteDirect))
 	}
 	if _, ok := e.kb.Topic(id); !ok {
 		id = TopicUnknown
 	}
-	return e.finish(ctx, conv, t, e.topicReply(t, id, &Explain{Rule: "topic requested: " + id}))
+	return e.finish(ctx, conv, t, e.topicReply(t, id, &Explain{Rule: "topic requested: " + id}).via(RouteDirect))
 }
 
 // Who answers who must verify for a business (and subcase, "" for any),
@@ -266,13 +266,13 @@ func (e *Engine) Who(ctx context.Context, conv *Conversation, business, subcase 
 		}
 	}
 	if len(rows) == 0 {
-		return e.finish(ctx, conv, t, e.clarifyBusiness(t, nil, fmt.Sprintf("no row %q/%q", business, subcase)))
+		return e.finish(ctx, conv, t, e.clarifyBusiness(t, nil, fmt.Sprintf("no row %q/%q", business, subcase)).via(RouteTable))
 	}
 	label := business
 	if subcase != "" {
 		label += " / " + subcase
 	}
-	return e.finish(ctx, conv, t, e.answerRows(t, rows, "chosen: "+label))
+	return e.finish(ctx, conv, t, e.answerRows(t, rows, "chosen: "+label).via(RouteTable))
 }
 
 // setLang sets the reply language a caller chose; "" keeps the detected one.

@@ -448,3 +448,43 @@ func TestRequiredTerms(t *testing.T) {
 		}
 	}
 }
+
+// Every reply names the route that made it, one of Routes.
+func TestRoutes(t *testing.T) {
+	e := testEngine(t)
+	ctx := context.Background()
+	msg := e.Knowledge().Messages()[0].Text
+	tests := []struct {
+		name  string
+		reply func(conv *Conversation) Reply
+		want  Route
+	}{
+		{"pasted MIIT message", func(c *Conversation) Reply { return e.Reply(ctx, c, msg) }, RoutePasted},
+		{"filing type named", func(c *Conversation) Reply { return e.Reply(ctx, c, "首次备案谁要做短信核验") }, RouteTable},
+		{"no filing type: ask back", func(c *Conversation) Reply { return e.Reply(ctx, c, "谁要做短信核验") }, RouteTable},
+		{"FAQ topic", func(c *Conversation) Reply { return e.Reply(ctx, c, "超过24小时没核验怎么办") }, RouteIndex},
+		{"nothing understood", func(c *Conversation) Reply { return e.Reply(ctx, c, "qwxz vbnm plok") }, RouteUnknown},
+		{"empty", func(c *Conversation) Reply { return e.Reply(ctx, c, "  ") }, RouteDirect},
+		{"topic by name", func(c *Conversation) Reply { return e.Topic(ctx, c, "deadline", lang.ZH, false) }, RouteDirect},
+		{"who by name", func(c *Conversation) Reply { return e.Who(ctx, c, "首次备案", "", lang.ZH, false) }, RouteTable},
+		{"tap on an option", func(c *Conversation) Reply {
+			e.Reply(ctx, c, "谁要做短信核验")
+			return e.Choose(ctx, c, 0)
+		}, RouteTable},
+		{"stale tap", func(c *Conversation) Reply { return e.Choose(ctx, c, 3) }, RouteTable},
+	}
+	for _, tt := range tests {
+		r := tt.reply(&Conversation{})
+		if r.Route != tt.want {
+			t.Errorf("%s: route %q (topic %s, rule %q), want %q", tt.name, r.Route, r.Topic, r.Explain.Rule, tt.want)
+		}
+	}
+	// Whatever is asked, the route is one of Routes.
+	for _, ex := range e.Knowledge().Topics() {
+		for _, q := range append(ex.Examples.ZH, ex.Examples.EN...) {
+			if r := e.Reply(ctx, &Conversation{}, q); !slices.Contains(Routes, r.Route) {
+				t.Fatalf("%q: route %q", q, r.Route)
+			}
+		}
+	}
+}

@@ -22,6 +22,38 @@ type Reply struct {
 	Original string          `json:"original,omitempty"`
 	Rephrase *RephraseResult `json:"rephrase,omitempty"`
 	Explain  *Explain        `json:"explain,omitempty"`
+	// Route is the path through the engine that made the reply (for metrics).
+	Route Route `json:"route,omitempty"`
+}
+
+// Route names the path through the engine that made a reply. There are
+// only these, so a front end can count replies by route.
+type Route string
+
+const (
+	// RoutePasted: a MIIT message pasted, whole or in part.
+	RoutePasted Route = "pasted"
+	// RouteTable: the verification table — a verdict for the rows the words
+	// describe or a tap chose, an ask-back about which filing type, or advice
+	// the table decides (no SMS is expected for this filing type).
+	RouteTable Route = "table"
+	// RouteIndex: a FAQ topic chosen from what the message says (the
+	// classifier and the index, and the rules that read the message).
+	RouteIndex Route = "index"
+	// RouteUnknown: no topic trusted; the "I don't know" answer.
+	RouteUnknown Route = "unknown"
+	// RouteDirect: a topic asked for by name (a command, a link, a button,
+	// a suggestion's number) or an empty message.
+	RouteDirect Route = "direct"
+)
+
+// Routes are all the routes, for front ends that count them.
+var Routes = []Route{RoutePasted, RouteTable, RouteIndex, RouteUnknown, RouteDirect}
+
+// via marks the route that made r.
+func (r Reply) via(route Route) Reply {
+	r.Route = route
+	return r
 }
 
 // MatrixAnswer is the verification table's verdict for the rows the user described.

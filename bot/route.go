@@ -20,18 +20,18 @@ import (
 // classifier and the index agree on one with confidence; else "unknown".
 func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	if t.norm == "" {
-		return e.emptyReply(t)
+		return e.emptyReply(t).via(RouteDirect)
 	}
 	if t.unreadable {
 		return Reply{Topic: TopicUnknown, Text: e.phrases.say("unreadable", t.lang), Explain: &Explain{Rule: "not text: mostly control characters or bytes that are not UTF-8"}}
 	}
 	if r, ok := e.resolvePending(conv, t); ok {
-		return r
+		return r.via(RouteTable)
 	}
 	if len(conv.Suggested) > 0 {
 		if n, ok := optionNumber(t.norm); ok && n >= 1 && n <= len(conv.Suggested) {
 			id := conv.Suggested[n-1]
-			return e.topicReply(t, id, &Explain{Rule: fmt.Sprintf("option %d of the suggestions: %s", n, id)})
+			return e.topicReply(t, id, &Explain{Rule: fmt.Sprintf("option %d of the suggestions: %s", n, id)}).via(RouteDirect)
 		}
 	}
 	if m, quote, ok := e.pasted(t); ok {
@@ -39,7 +39,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 		if quote != m.compact {
 			rule = fmt.Sprintf("part of a MIIT message pasted: %q", quote)
 		}
-		return e.topicReply(t, m.topic, &Explain{Rule: rule, Message: m.text})
+		return e.topicReply(t, m.topic, &Explain{Rule: rule, Message: m.text}).via(RoutePasted)
 	}
 
 	match := e.table.Select(t.reading)
@@ -69,13 +69,13 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	// The emergency contact number is never texted: no SMS there is expected.
 	if in.notReceived && in.emergency {
 		explain.Rule = "no SMS on the emergency contact number, which MIIT never texts"
-		return e.topicReply(t, "which-phones", explain)
+		return e.topicReply(t, "which-phones", explain).via(RouteIndex)
 	}
 
 	// The table, when the words describe a filing type and ask who verifies.
 	if len(match.Rows) > 0 && (!match.Vague || in.who || in.need && in.verify) {
 		if r, ok := e.fromTable(t, match, scores, in, explain); ok {
-			return r
+			return r.via(RouteTable)
 		}
 	}
 
@@ -97,24 +97,24 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 	case in.emergency && (topic == TopicWhoVerifies || in.who && in.verify):
 		// Who verifies, asked of the emergency contact: it never receives the SMS.
 		explain.Rule += "; asked about the emergency contact, which MIIT never texts"
-		return e.topicReply(t, "which-phones", explain)
+		return e.topicReply(t, "which-phones", explain).via(RouteIndex)
 	case in.offtopic && (topic == TopicWhoVerifies || !ok || scores.prob(topic) < offtopicConfidence):
 		// "公安备案都要做短信核验？", "做短信核验要不要钱": about something
 		// else than which ICP filing type; asking which would mislead.
 		explain.Rule += "; the subject is one beianbot does not answer"
-		return e.unknownReply(t, scores, explain)
+		return e.unknownReply(t, scores, explain).via(RouteUnknown)
 	case in.who && in.verify && !in.phones && (!ok || topic == TopicWhoVerifies):
 		// "谁要做短信核验" names no filing type: ask which one.
-		return e.clarifyBusiness(t, explain, "asks who must verify, names no filing type; "+why)
+		return e.clarifyBusiness(t, explain, "asks who must verify, names no filing type; "+why).via(RouteTable)
 	case ok && topic == TopicWhoVerifies && in.verify:
-		return e.clarifyBusiness(t, explain, why+"; no filing type named")
+		return e.clarifyBusiness(t, explain, why+"; no filing type named").via(RouteTable)
 	case ok && topic == TopicWhoVerifies:
 		explain.Rule += "; but neither a filing type nor verifying is mentioned"
-		return e.unknownReply(t, scores, explain)
+		return e.unknownReply(t, scores, explain).via(RouteUnknown)
 	case ok:
-		return e.topicReply(t, topic, explain)
+		return e.topicReply(t, topic, explain).via(RouteIndex)
 	}
-	return e.unknownReply(t, scores, explain)
+	return e.unknownReply(t, scores, explain).via(RouteUnknown)
 }
 
 // elliptical reports whether t is a short question that names nothing of

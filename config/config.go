@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"reflect"
 	"regexp"
@@ -29,7 +31,7 @@ type Config struct {
 	Provider     Provider    `yaml:"provider"`
 	KnowledgeDir string      `yaml:"knowledge_dir"`
 	DataDir      string      `yaml:"data_dir"`
-	LogLevel     string      `yaml:"log_level"`
+	Log          Log         `yaml:"log"`
 	Index        Index       `yaml:"index"`
 	Telegram     Telegram    `yaml:"telegram"`
 	LLM          LLM         `yaml:"llm"`
@@ -43,6 +45,13 @@ type Provider struct {
 	FilingSystem   Text `yaml:"filing_system"`
 	Support        Text `yaml:"support"`
 	SupportContact Text `yaml:"support_contact"`
+}
+
+// Log configures the one logger every command and package writes through
+// (standard error).
+type Log struct {
+	Format string `yaml:"format"` // text (key=value) or json (one object per line)
+	Level  string `yaml:"level"`  // debug, info, warn or error
 }
 
 // Index tunes when a topic is trusted (the classifier's and the index's
@@ -110,9 +119,9 @@ func Default() Config {
 			FilingSystem: Text{ZH: "青云备案系统", EN: "QingCloud's ICP filing system"},
 			Support:      Text{ZH: "青云备案客服", EN: "QingCloud's filing support team"},
 		},
-		DataDir:  "./data",
-		LogLevel: "info",
-		Index:    Index{MinScore: 0, MinMargin: 0},
+		DataDir: "./data",
+		Log:     Log{Format: "text", Level: "info"},
+		Index:   Index{MinScore: 0, MinMargin: 0},
 		Telegram: Telegram{
 			APIURL:        "https://api.telegram.org",
 			Mode:          "polling",
@@ -161,6 +170,7 @@ func Load(path string, environ []string) (Config, error) {
 		}
 	}
 	known := map[string]bool{}
+	problems = append(problems, readSecretFiles(env, known)...)
 	problems = append(problems, applyEnv(reflect.ValueOf(&cfg).Elem(), "BEIANBOT", env, known)...)
 	var unknown []string
 	for k := range env {
@@ -211,6 +221,85 @@ func decode(path string, data []byte, cfg *Config) []error {
 		return []error{fmt.Errorf("config %s: %w", path, err)}
 	}
 	return nil
+}
+
+// maxSecretFile is the largest secret file read: tokens and keys are short,
+// and a path pointing at the wrong file should fail, not fill memory.
+const maxSecretFile = 64 << 10
+
+// readSecretFiles reads each secret from the file named by
+// BEIANBOT_<PATH>_FILE, as Docker secrets and systemd credentials hand them
+// over, and puts it in env under BEIANBOT_<PATH>, where applyEnv finds it.
+// A trailing line break is dropped. No error ever quotes the file's content.
+func readSecretFiles(env map[string]string, known map[string]bool) []error {
+	var errs []error
+	for _, name := range secretVars(reflect.TypeOf(Config{}), "BEIANBOT") {
+		fileVar := name + "_FILE"
+		known[fileVar] = true
+		path := env[fileVar]
+		if path == "" {
+			continue
+		}
+		if env[name] != "" {
+			errs = append(errs, fmt.Errorf("environment %s and %s are both set: use one", name, fileVar))
+			continue
+		}
+		value, err := readSecretFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("environment %s=%s: %w", fileVar, path, err))
+			continue
+		}
+		env[name] = value
+	}
+	return errs
+}
+
+func readSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read the file: %w", pathless(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("cannot read the file: %w", pathless(err))
+	case len(data) > maxSecretFile:
+		return "", fmt.Errorf("the file is larger than %d KiB; is it the secret?", maxSecretFile>>10)
+	}
+	value := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+	switch {
+	case strings.TrimSpace(value) == "":
+		return "", errors.New("the file is empty")
+	case strings.ContainsAny(value, "\r\n"):
+		return "", errors.New("the file holds more than one line")
+	}
+	return value, nil
+}
+
+// pathless drops the path from an os error (the caller names it once).
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// secretVars are the BEIANBOT_* names of the fields tagged secret.
+func secretVars(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := prefix + "_" + strings.ToUpper(strings.Split(f.Tag.Get("yaml"), ",")[0])
+		switch {
+		case f.Type.Kind() == reflect.Struct:
+			out = append(out, secretVars(f.Type, name)...)
+		case f.Tag.Get("secret") == "true":
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // applyEnv sets each field from BEIANBOT_<PATH> where that variable is set,
@@ -297,6 +386,16 @@ func (c Config) Validate() error { return errors.Join(c.validate()...) }
 
 func (c Config) validate() []error {
 	var errs []error
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format: %q is neither text nor json", c.Log.Format))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level: %q is not debug, info, warn or error", c.Log.Level))
+	}
 	switch c.Telegram.Mode {
 	case "polling", "webhook":
 	default:
@@ -346,8 +445,17 @@ func utf8Valid(b []byte) bool { return utf8.Valid(b) && !bytes.Contains(b, []byt
 var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
 func explainYAML(msg string) string {
-	return unknownField.ReplaceAllString(msg, `unknown key "$1"`)
+	return unknownField.ReplaceAllStringFunc(msg, func(m string) string {
+		key := unknownField.FindStringSubmatch(m)[1]
+		if now, ok := movedKeys[key]; ok {
+			return fmt.Sprintf("unknown key %q (it is %s now)", key, now)
+		}
+		return fmt.Sprintf("unknown key %q", key)
+	})
 }
+
+// movedKeys are keys of earlier versions and where they went.
+var movedKeys = map[string]string{"log_level": "log.level"}
 
 // Secrets returns the configured values of the fields tagged secret (the
 // bot token, the LLM key, the webhook secret, the question-log salt), for

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // env turns a map into os.Environ's form.
@@ -169,4 +172,127 @@ func TestEachProblemOnItsOwnLine(t *testing.T) {
 	if ok, _ := Load("", env(map[string]string{"BEIANBOT_DATA_DIR": "/srv", "OPENAI_API_KEY": "k", "BEIANBOTX": "not ours"})); ok.DataDir != "/srv" {
 		t.Error("a known variable was not applied")
 	}
+}
+
+func TestLogSettings(t *testing.T) {
+	cfg, err := Load(write(t, "log:\n  format: json\n  level: debug\n"), env(nil))
+	if err != nil || cfg.Log.Format != "json" || cfg.Log.Level != "debug" {
+		t.Fatalf("Load = %+v, %v", cfg.Log, err)
+	}
+	if cfg, err := Load("", env(map[string]string{"BEIANBOT_LOG_FORMAT": "json", "BEIANBOT_LOG_LEVEL": "warn"})); err != nil || cfg.Log != (Log{Format: "json", Level: "warn"}) {
+		t.Errorf("from the environment: %+v, %v", cfg.Log, err)
+	}
+	tests := []struct{ body, want string }{
+		{"log:\n  format: xml\n", `log.format: "xml" is neither text nor json`},
+		{"log:\n  level: loud\n", `log.level: "loud" is not debug, info, warn or error`},
+		{"log:\n  level: INFO\n", `log.level: "INFO"`},
+		// The key of earlier versions names where it went.
+		{"log_level: debug\n", `line 1: unknown key "log_level" (it is log.level now)`},
+	}
+	for _, tt := range tests {
+		_, err := Load(write(t, tt.body), env(nil))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "beianbot.yaml") {
+			t.Errorf("%q: error %v, want the file and %q", tt.body, err, tt.want)
+		}
+	}
+}
+
+// Each secret can come from a file (Docker secrets, systemd credentials).
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const token = "123456789:AAEsecretsecretsecretsecret"
+	cfg, err := Load("", env(map[string]string{
+		"BEIANBOT_TELEGRAM_TOKEN_FILE":                file("token", token+"\n"),
+		"BEIANBOT_LLM_API_KEY_FILE":                   file("key", "sk-from-file\r\n"),
+		"BEIANBOT_TELEGRAM_WEBHOOK_SECRET_TOKEN_FILE": file("hook", "hook-secret"),
+		"BEIANBOT_QUESTION_LOG_SALT_FILE":             file("salt", "pepper and salt\n"),
+		"OPENAI_API_KEY":                              "sk-not-this-one",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Telegram.Token != token || cfg.LLM.APIKey != "sk-from-file" || cfg.Telegram.Webhook.SecretToken != "hook-secret" || cfg.QuestionLog.Salt != "pepper and salt" {
+		t.Errorf("secrets from files: %q %q %q %q", cfg.Telegram.Token, cfg.LLM.APIKey, cfg.Telegram.Webhook.SecretToken, cfg.QuestionLog.Salt)
+	}
+
+	secret := "s3cr3t-value-never-echoed"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"both set", map[string]string{"BEIANBOT_TELEGRAM_TOKEN": secret, "BEIANBOT_TELEGRAM_TOKEN_FILE": file("t2", secret)},
+			[]string{"BEIANBOT_TELEGRAM_TOKEN and BEIANBOT_TELEGRAM_TOKEN_FILE are both set"}},
+		{"missing", map[string]string{"BEIANBOT_LLM_API_KEY_FILE": filepath.Join(dir, "nope")},
+			[]string{"BEIANBOT_LLM_API_KEY_FILE", filepath.Join(dir, "nope"), "no such file"}},
+		{"empty", map[string]string{"BEIANBOT_QUESTION_LOG_SALT_FILE": file("empty", "\n")},
+			[]string{"BEIANBOT_QUESTION_LOG_SALT_FILE", filepath.Join(dir, "empty"), "empty"}},
+		{"a directory", map[string]string{"BEIANBOT_TELEGRAM_TOKEN_FILE": dir},
+			[]string{"BEIANBOT_TELEGRAM_TOKEN_FILE", dir, "cannot read"}},
+		{"two lines", map[string]string{"BEIANBOT_TELEGRAM_TOKEN_FILE": file("two", secret+"\n"+secret+"\n")},
+			[]string{"BEIANBOT_TELEGRAM_TOKEN_FILE", "more than one line"}},
+		{"huge", map[string]string{"BEIANBOT_LLM_API_KEY_FILE": file("huge", strings.Repeat(secret, 5000))},
+			[]string{"BEIANBOT_LLM_API_KEY_FILE", "larger than 64 KiB"}},
+		{"not a secret", map[string]string{"BEIANBOT_LLM_MODEL_FILE": file("model", "gpt")},
+			[]string{"BEIANBOT_LLM_MODEL_FILE: unknown variable"}},
+	}
+	for _, tt := range tests {
+		_, err := Load("", env(tt.env))
+		if err == nil {
+			t.Errorf("%s: no error", tt.name)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not say %q", tt.name, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("%s: error quotes the secret: %q", tt.name, err)
+		}
+	}
+	if os.Geteuid() != 0 { // root reads any file
+		unreadable := file("unreadable", secret)
+		os.Chmod(unreadable, 0)
+		if _, err := Load("", env(map[string]string{"BEIANBOT_TELEGRAM_TOKEN_FILE": unreadable})); err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("unreadable file: %v", err)
+		}
+	}
+}
+
+// config.example.yaml documents every key: each field of Config is in it,
+// at its place.
+func TestExampleFileHasEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var check func(t reflect.Type, m map[string]any, path string)
+	check = func(typ reflect.Type, m map[string]any, path string) {
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			v, ok := m[key]
+			if !ok {
+				t.Errorf("config.example.yaml lacks %s%s", path, key)
+				continue
+			}
+			if f.Type.Kind() == reflect.Struct {
+				sub, _ := v.(map[string]any)
+				check(f.Type, sub, path+key+".")
+			}
+		}
+	}
+	check(reflect.TypeOf(Config{}), doc, "")
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/longbridgeapp/opencc"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/beianbot/beianbot/lru"
 )
 
 // Lang is the language of a reply: Chinese or English.
@@ -63,48 +65,26 @@ func ToSimplified(s string) string {
 	if !hasHan(s) || converters() != nil {
 		return s
 	}
-	if out, ok := recent.get(s); ok {
+	if out, ok := recent.Get(s); ok {
 		return out
 	}
 	out, err := t2s.Convert(s)
 	if err != nil {
 		return s
 	}
-	recent.put(s, out)
+	if len(s) <= convCacheMaxLen {
+		recent.Put(s, out)
+	}
 	return out
 }
 
 // recent remembers the last conversions: answering one message normalises the
 // same text several times (language, table, index), and the converter is the
 // most expensive step of a reply.
-var recent = &convCache{m: map[string]string{}}
-
-type convCache struct {
-	mu sync.Mutex
-	m  map[string]string
-}
+var recent = lru.New[string, string](convCacheSize, 0, nil)
 
 const convCacheSize = 256
 const convCacheMaxLen = 4096 // longer texts are rare and not worth keeping
-
-func (c *convCache) get(s string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out, ok := c.m[s]
-	return out, ok
-}
-
-func (c *convCache) put(s, out string) {
-	if len(s) > convCacheMaxLen {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= convCacheSize {
-		clear(c.m) // crude, but bounded and cheap: a reply refills what it needs
-	}
-	c.m[s] = out
-}
 
 // ToTraditional converts Simplified Chinese to Traditional characters in
 // their standard forms (說, 閱, 稅), which Hong Kong, Macau and Taiwan

@@ -22,6 +22,7 @@ import (
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/lru"
 )
 
 // Tuning that nobody has needed to configure yet.
@@ -72,7 +73,7 @@ type Client struct {
 	temperature float32
 	log         *slog.Logger
 	breaker     *breaker
-	cache       *cache
+	cache       *lru.Cache[string, string] // accepted rephrasings, by cacheKey
 
 	mu    sync.Mutex
 	stats map[string]int64
@@ -89,7 +90,7 @@ type options struct {
 	http   *http.Client
 }
 
-// WithLogger sets the logger (default: slog.Default()).
+// WithLogger sets the logger (default: nowhere).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithClock sets the clock the circuit breaker reads (default: time.Now).
@@ -104,7 +105,7 @@ func New(cfg config.LLM, opts ...Option) (*Client, error) {
 	if !cfg.Enabled {
 		return nil, ErrDisabled
 	}
-	o := options{logger: slog.Default(), now: time.Now, http: &http.Client{}}
+	o := options{logger: slog.New(slog.DiscardHandler), now: time.Now, http: &http.Client{}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -134,7 +135,7 @@ func New(cfg config.LLM, opts ...Option) (*Client, error) {
 		temperature: float32(cfg.Temperature),
 		log:         o.logger,
 		breaker:     &breaker{threshold: breakerThreshold, cooldown: breakerCooldown, now: o.now},
-		cache:       newCache(cacheSize),
+		cache:       lru.New[string, string](cacheSize, 0, nil),
 		stats:       make(map[string]int64),
 	}, nil
 }
@@ -152,7 +153,7 @@ func (c *Client) Rephrase(ctx context.Context, req bot.RephraseRequest) bot.Reph
 		return bot.RephraseResult{Verdict: "skipped: " + why}
 	}
 	key := cacheKey(req)
-	if text, ok := c.cache.get(key); ok {
+	if text, ok := c.cache.Get(key); ok {
 		c.count("cached")
 		return bot.RephraseResult{Text: text, Accepted: true, Verdict: VerdictAccepted, Cached: true}
 	}
@@ -188,7 +189,7 @@ func (c *Client) Rephrase(ctx context.Context, req bot.RephraseRequest) bot.Reph
 			c.count("rejected:" + ReasonCode(reason))
 			break
 		}
-		c.cache.put(key, text)
+		c.cache.Put(key, text)
 		res = bot.RephraseResult{Text: text, Accepted: true, Verdict: VerdictAccepted}
 		c.count(VerdictAccepted)
 	}

@@ -510,25 +510,6 @@ func TestRephraseDoesNotCacheRejections(t *testing.T) {
 	}
 }
 
-func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
-	c := newCache(2)
-	c.put("a", "A")
-	c.put("b", "B")
-	c.get("a") // a is now the most recent
-	c.put("c", "C")
-	if _, ok := c.get("b"); ok {
-		t.Error("b survived; it was the least recently used")
-	}
-	for _, k := range []string{"a", "c"} {
-		if _, ok := c.get(k); !ok {
-			t.Errorf("%s was evicted", k)
-		}
-	}
-	if c.len() != 2 {
-		t.Errorf("len = %d, want 2", c.len())
-	}
-}
-
 func TestBreaker(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
 	f := newFake(t, status(401, `{"error":{"message":"invalid api key"}}`))

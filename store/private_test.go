@@ -12,15 +12,10 @@ import (
 	"testing"
 )
 
-// logTo sends the default logger, which Open logs to, into a buffer for
-// the test's duration.
-func logTo(t *testing.T) *lockedBuffer {
-	t.Helper()
+// logTo is a buffer for what Open logs, and the option that sends it there.
+func logTo(*testing.T) (*lockedBuffer, Option) {
 	var buf lockedBuffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
-	t.Cleanup(func() { slog.SetDefault(old) })
-	return &buf
+	return &buf, WithLogger(slog.New(slog.NewTextHandler(&buf, nil)))
 }
 
 type lockedBuffer struct {
@@ -43,7 +38,7 @@ func (l *lockedBuffer) String() string {
 // A new database in a 0755 directory, under a permissive umask, is 0600,
 // and so are its -wal and -shm files; the directory is named in one warning.
 func TestNewDatabaseIsPrivate(t *testing.T) {
-	logs := logTo(t)
+	logs, withLog := logTo(t)
 	old := syscall.Umask(0o002) // what a shared account might have
 	t.Cleanup(func() { syscall.Umask(old) })
 	dir := filepath.Join(t.TempDir(), "data")
@@ -54,7 +49,7 @@ func TestNewDatabaseIsPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, dir)
+	s, err := Open(ctx, dir, withLog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +68,7 @@ func TestNewDatabaseIsPrivate(t *testing.T) {
 		}
 	}
 	// Opening again (report, purge) does not warn again.
-	s2, err := Open(ctx, dir)
+	s2, err := Open(ctx, dir, withLog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,12 +80,12 @@ func TestNewDatabaseIsPrivate(t *testing.T) {
 
 // A database an older beianbot left 0644 is made private at open.
 func TestExistingDatabaseMadePrivate(t *testing.T) {
-	logs := logTo(t)
+	logs, withLog := logTo(t)
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(context.Background(), dir)
+	s, err := Open(context.Background(), dir, withLog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +94,7 @@ func TestExistingDatabaseMadePrivate(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(context.Background(), dir)
+	s, err = Open(context.Background(), dir, withLog)
 	if err != nil {
 		t.Fatal(err)
 	}

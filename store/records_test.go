@@ -67,9 +67,15 @@ func TestThreads(t *testing.T) {
 		t.Error("old mapping lost after migration")
 	}
 
+	if n, err := s.OpenThreads(ctx); n != 2 || err != nil {
+		t.Errorf("OpenThreads = %d, %v; want 2", n, err)
+	}
 	c.Set(t0.Add(time.Hour))
 	if ok, err := s.CloseThread(ctx, th.ID, "deadline"); err != nil || !ok {
 		t.Fatalf("CloseThread = %v, %v", ok, err)
+	}
+	if n, err := s.OpenThreads(ctx); n != 1 || err != nil {
+		t.Errorf("OpenThreads after closing one = %d, %v; want 1", n, err)
 	}
 	if ok, err := s.CloseThread(ctx, th.ID, ""); err != nil || ok {
 		t.Errorf("second CloseThread = %v, %v; want false", ok, err)

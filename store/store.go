@@ -52,11 +52,16 @@ type Option func(*options)
 type options struct {
 	now       func() time.Time
 	mustExist bool
+	log       *slog.Logger
 }
 
 // WithClock makes the store stamp rows (created, updated, sent, closed) with
 // now instead of time.Now; tests use it to control time.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithLogger makes Open say what it did to the file (created, migrated,
+// made private) through l; by default it says nothing.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // MustExist makes Open fail with ErrNoDatabase instead of creating a new
 // file: the report and purge commands read what `serve` wrote.
@@ -66,7 +71,7 @@ func MustExist() Option { return func(o *options) { o.mustExist = true } }
 // database that can be written, and brings its schema up to date.
 // Any problem is an error naming the file; a damaged file is never replaced.
 func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
-	o := options{now: time.Now}
+	o := options{now: time.Now, log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -89,7 +94,7 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	if err := keepPrivate(ctx, path); err != nil {
+	if err := keepPrivate(ctx, path, o.log); err != nil {
 		return nil, err
 	}
 
@@ -131,7 +136,7 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	if created || from != to {
 		level = slog.LevelInfo
 	}
-	slog.Log(ctx, level, "database ready", "path", path, "created", created, "schema_from", from, "schema", to)
+	o.log.Log(ctx, level, "database ready", "path", path, "created", created, "schema_from", from, "schema", to)
 	return s, nil
 }
 
@@ -155,7 +160,7 @@ func createPrivate(path string) error {
 // older beianbot (or a copy) left them open to others: they hold chat
 // ids and, without a configured salt, the salt. It warns, once per
 // directory and process, when the data directory itself lets others in.
-func keepPrivate(ctx context.Context, path string) error {
+func keepPrivate(ctx context.Context, path string, log *slog.Logger) error {
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		st, err := os.Stat(p)
 		if err != nil || st.Mode().Perm()&0o077 == 0 {
@@ -165,13 +170,13 @@ func keepPrivate(ctx context.Context, path string) error {
 		if err := os.Chmod(p, private); err != nil {
 			return fmt.Errorf("make database file %s private (mode %#o): %w", p, st.Mode().Perm(), err)
 		}
-		slog.WarnContext(ctx, "database file was open to others; made it private", "path", p,
+		log.WarnContext(ctx, "database file was open to others; made it private", "path", p,
 			"was", fmt.Sprintf("%#o", st.Mode().Perm()), "now", fmt.Sprintf("%#o", private))
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 {
 		if _, warned := warnedDirs.LoadOrStore(dir, true); !warned {
-			slog.WarnContext(ctx, "data directory is open to group or others; the database in it is 0600, but consider chmod 700 on the directory",
+			log.WarnContext(ctx, "data directory is open to group or others; the database in it is 0600, but consider chmod 700 on the directory",
 				"path", dir, "mode", fmt.Sprintf("%#o", st.Mode().Perm()))
 		}
 	}

@@ -93,6 +93,15 @@ func (s *Store) ThreadByCustomer(ctx context.Context, customerChatID int64) (t T
 	return found(t, err, "find open thread of chat %d", customerChatID)
 }
 
+// OpenThreads counts the threads still open (for the metrics).
+func (s *Store) OpenThreads(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM threads WHERE open = 1").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count open threads: %w", err)
+	}
+	return n, nil
+}
+
 // ThreadBySupportMessage returns the thread a support-group message belongs
 // to, open or closed (so a late reply can be told the thread is closed).
 func (s *Store) ThreadBySupportMessage(ctx context.Context, supportChatID, messageID int64) (t Thread, ok bool, err error) {

@@ -91,12 +91,23 @@ type Due struct {
 type Reminders struct {
 	st     ReminderStore
 	before []time.Duration
+	log    *slog.Logger
 }
+
+// ReminderOption changes a default of NewReminders.
+type ReminderOption func(*Reminders)
+
+// WithLogger makes Run report failed ticks through l (default: nowhere).
+func WithLogger(l *slog.Logger) ReminderOption { return func(r *Reminders) { r.log = l } }
 
 // NewReminders returns Reminders that remind at each of before ahead of the
 // deadline (config reminders.before: 12h and 2h by default).
-func NewReminders(st ReminderStore, before []time.Duration) *Reminders {
-	return &Reminders{st: st, before: before}
+func NewReminders(st ReminderStore, before []time.Duration, opts ...ReminderOption) *Reminders {
+	r := &Reminders{st: st, before: before, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 // Schedule sets a reminder for a chat whose SMS arrived at smsAt, replacing
@@ -199,7 +210,7 @@ func (r *Reminders) Run(ctx context.Context, every time.Duration, now func() tim
 	defer t.Stop()
 	for {
 		if err := r.tick(ctx, now(), func(d Due) { send(ctx, d) }); err != nil && ctx.Err() == nil {
-			slog.Error("reminders: tick failed", "err", err)
+			r.log.ErrorContext(ctx, "reminders: tick failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,7 @@ package support
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"reflect"
 	"sync"
 	"testing"
@@ -286,4 +287,39 @@ func TestRunSendsAtStart(t *testing.T) {
 		t.Errorf("Run returned %v", err)
 	}
 	expectDue(t, got, 7, store.Before, 11*time.Hour)
+}
+
+// failingDue is a store whose DueReminders fails.
+type failingDue struct{ ReminderStore }
+
+func (failingDue) DueReminders(context.Context, time.Time) ([]store.Reminder, error) {
+	return nil, errors.New("disk on fire")
+}
+
+// recordHandler hands each record to a channel.
+type recordHandler struct{ records chan slog.Record }
+
+func (h recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.records <- r
+	return nil
+}
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHandler) WithGroup(string) slog.Handler      { return h }
+
+// A failed tick is told to the logger Reminders was given, not the default one.
+func TestRunLogsFailedTicksToItsLogger(t *testing.T) {
+	h := recordHandler{records: make(chan slog.Record, 1)}
+	r := NewReminders(failingDue{}, defaultBefore, WithLogger(slog.New(h)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx, time.Hour, func() time.Time { return t0 }, func(context.Context, Due) {}) }()
+	rec := <-h.records // Run ticks at once
+	cancel()
+	<-done
+	var msg string
+	rec.Attrs(func(a slog.Attr) bool { msg += a.Key + "=" + a.Value.String(); return true })
+	if rec.Level != slog.LevelError || rec.Message != "reminders: tick failed" || msg != "err=disk on fire" {
+		t.Errorf("logged %s %q %s", rec.Level, rec.Message, msg)
+	}
 }

@@ -782,7 +782,7 @@ func (s *Server) deliver(ctx context.Context, rq *request, r bot.Reply, feedback
 	text, rows := s.render(r, feedback, qid)
 	rq.lang, rq.trad = r.Lang, r.Traditional
 	err := s.sendPlain(ctx, rq, text, rows)
-	s.logReply(rq, r.Topic, r.Lang, err)
+	s.logRoute(rq, string(r.Route), r.Topic, r.Lang, err)
 }
 
 // render turns a reply into plain text (escaped when sent) and buttons.
@@ -878,10 +878,17 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
-// logReply writes the one log line per reply: what, in which language, how fast.
+// logReply writes the one log line per reply of the front end's own (no
+// engine route): what, in which language, how fast.
 func (s *Server) logReply(rq *request, topic string, l lang.Lang, err error) {
+	s.logRoute(rq, routeFrontend, topic, l, err)
+}
+
+// logRoute writes the one log line per reply and counts it under the
+// engine's route (bot.Reply.Route).
+func (s *Server) logRoute(rq *request, route, topic string, l lang.Lang, err error) {
 	latency := s.now().Sub(rq.received)
-	s.metrics.observe(latency)
+	s.metrics.observe(route, latency)
 	if err != nil {
 		s.log.Warn("reply not delivered", "update", rq.update, "chat", rq.chat, "topic", topic, "lang", l, "err", err)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/beianbot/beianbot/bot"
+	"github.com/beianbot/beianbot/lru"
 	"github.com/beianbot/beianbot/store"
 )
 
@@ -580,7 +581,7 @@ type memoryInbox struct {
 	offset  int64
 	pending map[int64]store.InboxUpdate
 	sent    map[int64][]store.OutboxMessage
-	done    *lru[int64, struct{}] // recently done, to recognise a second delivery
+	done    *lru.Cache[int64, struct{}] // recently done, to recognise a second delivery
 }
 
 func newMemoryInbox(offset int64) *memoryInbox {
@@ -588,7 +589,7 @@ func newMemoryInbox(offset int64) *memoryInbox {
 		offset:  offset,
 		pending: map[int64]store.InboxUpdate{},
 		sent:    map[int64][]store.OutboxMessage{},
-		done:    newLRU[int64, struct{}](10000, 0, nil),
+		done:    lru.New[int64, struct{}](10000, 0, nil),
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 
 	tg "github.com/go-telegram/bot"
 	"golang.org/x/time/rate"
+
+	"github.com/beianbot/beianbot/lru"
 )
 
 // The library sends each call once and turns Telegram's answers into errors.
@@ -129,7 +131,7 @@ func (e *sendError) unsure() bool { return e.lost > 0 }
 type sender struct {
 	limits  sendLimits
 	global  *rate.Limiter
-	chats   *lru[int64, *rate.Limiter]
+	chats   *lru.Cache[int64, *rate.Limiter]
 	sleep   func(ctx context.Context, d time.Duration) error
 	now     func() time.Time
 	jitter  func() float64 // in [0, 1): spreads retries so chats do not retry in step
@@ -148,7 +150,7 @@ func newSender(l sendLimits, maxChats int, now func() time.Time, sleep func(cont
 	return &sender{
 		limits: l,
 		global: rate.NewLimiter(l.global, l.globalBurst),
-		chats:  newLRU[int64, *rate.Limiter](maxChats, 10*time.Minute, now),
+		chats:  lru.New[int64, *rate.Limiter](maxChats, 10*time.Minute, now),
 		sleep:  sleep,
 		now:    now,
 		jitter: jitter,

@@ -27,6 +27,7 @@ import (
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/lang"
+	"github.com/beianbot/beianbot/lru"
 	"github.com/beianbot/beianbot/matrix"
 )
 
@@ -61,6 +62,8 @@ type Server struct {
 	token   string
 	secret  string // webhook secret token
 	sup     Support
+	// The rephraser's outcome counts, for the metrics (nil: none).
+	llmStats func() map[string]int64
 
 	// The support group's id; it changes when the group becomes a supergroup.
 	supportChat atomic.Int64
@@ -82,12 +85,12 @@ type Server struct {
 	taken       atomic.Int64 // the highest update_id taken from Telegram
 	chatBacklog int          // updates one chat may have waiting
 	toasts      chan toast
-	flood       *lru[int64, *floodState]
+	flood       *lru.Cache[int64, *floodState]
 	floodMu     sync.Mutex
 	// Chats whose backlog overflowed, told in the log once an hour.
-	backlogWarned *lru[int64, struct{}]
+	backlogWarned *lru.Cache[int64, struct{}]
 	// Chats asked when their SMS arrived, which may answer by typing.
-	awaiting *lru[int64, arrivalWait]
+	awaiting *lru.Cache[int64, arrivalWait]
 	fatal    chan error
 	healthy  atomic.Bool
 	ready    chan struct{}  // closed once Run takes updates (for tests)
@@ -100,8 +103,28 @@ type Server struct {
 // Option changes a default of New.
 type Option func(*Server)
 
-// WithLogger sends the server's logs to l (default: slog.Default()).
+// WithLogger sends the server's logs to l (default: nowhere).
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithLLMStats exports the LLM rephraser's outcome counts (rephrase.Client.Stats)
+// with the metrics.
+func WithLLMStats(stats func() map[string]int64) Option {
+	return func(s *Server) { s.llmStats = stats }
+}
+
+// threadCounter is the handoff storage that can count open threads for the
+// metrics; *store.Store is one.
+type threadCounter interface {
+	OpenThreads(ctx context.Context) (int, error)
+}
+
+// queued counts the updates in the inbox (0 before Run).
+func (s *Server) queued() int {
+	if s.sched == nil {
+		return 0
+	}
+	return s.sched.len()
+}
 
 // WithConversations stores chat state in c instead of memory.
 func WithConversations(c Conversations) Option { return func(s *Server) { s.convs = c } }
@@ -172,18 +195,17 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		engine:  e,
-		log:     slog.Default(),
-		text:    text,
-		metrics: newMetrics(),
-		token:   cfg.Token,
-		now:     time.Now,
-		sleep:   sleepCtx,
-		jitter:  mrand.Float64,
-		limits:  telegramLimits,
-		ready:   make(chan struct{}),
-		fatal:   make(chan error, 1),
+		cfg:    cfg,
+		engine: e,
+		log:    slog.New(slog.DiscardHandler),
+		text:   text,
+		token:  cfg.Token,
+		now:    time.Now,
+		sleep:  sleepCtx,
+		jitter: mrand.Float64,
+		limits: telegramLimits,
+		ready:  make(chan struct{}),
+		fatal:  make(chan error, 1),
 	}
 	s.secret = cfg.Webhook.SecretToken
 	if s.secret == "" {
@@ -227,6 +249,11 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 	if s.convs == nil {
 		s.convs = NewMemoryConversations(s.cfg.MaxChats, s.cfg.ChatTTL)
 	}
+	src := metricsSources{queued: s.queued, llmStats: s.llmStats, log: s.log}
+	if tc, ok := s.sup.Threads.(threadCounter); ok {
+		src.openThreads = tc.OpenThreads
+	}
+	s.metrics = newMetrics(src)
 	if s.inbox == nil {
 		s.inbox = newMemoryInbox(0)
 	}
@@ -260,9 +287,9 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("telegram: read the inbox offset: %w", err)
 	}
 	s.taken.Store(last)
-	s.flood = newLRU[int64, *floodState](s.cfg.MaxChats, floodTTL(s.cfg), s.now)
-	s.awaiting = newLRU[int64, arrivalWait](s.cfg.MaxChats, arrivalWaitTTL, s.now)
-	s.backlogWarned = newLRU[int64, struct{}](1000, time.Hour, s.now)
+	s.flood = lru.New[int64, *floodState](s.cfg.MaxChats, floodTTL(s.cfg), s.now)
+	s.awaiting = lru.New[int64, arrivalWait](s.cfg.MaxChats, arrivalWaitTTL, s.now)
+	s.backlogWarned = lru.New[int64, struct{}](1000, time.Hour, s.now)
 	s.toasts = make(chan toast, maxToasts)
 	if id := s.cfg.SupportChatID; id != 0 && s.sup.Threads != nil {
 		// The group may have become a supergroup since the config was written.
@@ -323,7 +350,6 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 
-	s.metrics.gauge("beianbot_telegram_queue_length", func() float64 { return float64(s.sched.len()) })
 	var metricsSrv *http.Server
 	if s.cfg.MetricsListen != "" {
 		if metricsSrv, err = s.serveMetrics(); err != nil {

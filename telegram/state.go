@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/beianbot/beianbot/bot"
+	"github.com/beianbot/beianbot/lru"
 )
 
 // Conversations keeps each chat's engine state between messages. The default
@@ -22,12 +23,12 @@ type Conversations interface {
 // each forgotten after ttl without messages (then it starts afresh: no pending
 // ask-back, language no longer pinned).
 type MemoryConversations struct {
-	chats *lru[int64, bot.Conversation]
+	chats *lru.Cache[int64, bot.Conversation]
 }
 
 // NewMemoryConversations keeps at most max chats for ttl each (ttl 0: no expiry).
 func NewMemoryConversations(max int, ttl time.Duration) *MemoryConversations {
-	return &MemoryConversations{chats: newLRU[int64, bot.Conversation](max, ttl, nil)}
+	return &MemoryConversations{chats: lru.New[int64, bot.Conversation](max, ttl, nil)}
 }
 
 func (m *MemoryConversations) Load(_ context.Context, chatID int64) (bot.Conversation, error) {

@@ -575,7 +575,11 @@ func (s *Server) sendReminder(ctx context.Context, d support.Due) {
 			s.log.Error("cannot give back a reminder that failed", "reminder", d.ReminderID, "err", ferr)
 		}
 	}
-	s.metrics.inc("beianbot_telegram_reminders_sent_total", "kind", string(d.Kind))
+	if err != nil {
+		s.metrics.inc("beianbot_telegram_reminders_failed_total", "kind", string(d.Kind))
+	} else {
+		s.metrics.inc("beianbot_telegram_reminders_sent_total", "kind", string(d.Kind))
+	}
 	s.logReply(rq, "reminder_"+string(d.Kind), d.Lang, err)
 }
 

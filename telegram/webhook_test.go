@@ -129,17 +129,20 @@ func TestWebhook(t *testing.T) {
 	for _, want := range []string{
 		`beianbot_telegram_updates_total{kind="duplicate"} 1`,
 		`beianbot_telegram_updates_total{kind="message"} 2`,
-		`beianbot_telegram_replies_total{topic="echo",lang="en"} 2`,
+		`beianbot_telegram_replies_total{lang="en",topic="echo"} 2`,
 		`beianbot_telegram_webhook_rejected_total{reason="secret"} 3`,
 		`beianbot_telegram_webhook_rejected_total{reason="too_large"} 1`,
 		`beianbot_telegram_webhook_rejected_total{reason="malformed"} 3`,
-		`beianbot_telegram_reply_seconds_count 2`,
+		`beianbot_telegram_reply_seconds_count{route="frontend"} 2`, // the echo engine names no route
 		"# TYPE beianbot_telegram_reply_seconds histogram",
+		"# TYPE process_resident_memory_bytes gauge",
+		"# TYPE go_goroutines gauge",
 	} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("metrics lack %q:\n%s", want, metrics)
 		}
 	}
+	promtoolCheck(t, string(metrics))
 	if strings.Contains(h.logs.String(), "intruder") || strings.Contains(h.logs.String(), "hello") {
 		t.Error("customer text in the logs")
 	}

@@ -44,11 +44,15 @@ Usage:
                  topics, answers and examples added, removed or changed; with --eval,
                  the questions of those sets that the new knowledge base answers differently
   beianbot serve  [--mode polling|webhook] [--memory]
-                 run the Telegram bot (token from BEIANBOT_TELEGRAM_TOKEN)
+                 run the Telegram bot (token from BEIANBOT_TELEGRAM_TOKEN or the file BEIANBOT_TELEGRAM_TOKEN_FILE names)
   beianbot report [--since 7d] [--format text|csv|json]
                  what customers asked: volume, unanswered questions, 👎, handoffs, suggested examples
   beianbot purge  [--older-than 30d]
                  delete logged questions and finished threads older than the retention period
+  beianbot health [--url URL]
+                 ask a running serve whether it is healthy (/healthz; for Docker's HEALTHCHECK)
+  beianbot version (or --version)
+                 the version, VCS revision and time, and Go version it was built with
 
 Every command takes --config FILE; settings can also come from BEIANBOT_* environment variables.
 beianbot COMMAND --help (or beianbot help COMMAND) lists a command's flags and their defaults.
@@ -101,6 +105,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "version" || cmd == "--version" || cmd == "-version" {
+		return runVersion(rest, stdout, stderr) // needs no configuration
+	}
 	cfgPath, rest, err := extractConfigFlag(rest)
 	if err != nil {
 		fmt.Fprintln(stderr, "beianbot:", err)
@@ -116,7 +123,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// From here on, nothing written to standard error carries a secret, and
 	// no log line a secret or a customer's number.
 	stderr = scrubWriter{stderr, cfg.Secrets()}
-	slog.SetDefault(newLogger(cfg, stderr)) // the store logs through the default
+	// Our packages log through the logger they are given; this catches what
+	// a library writes through the log package, in the same format.
+	slog.SetDefault(newLogger(cfg, stderr))
 	switch cmd {
 	case "ask":
 		return runAsk(ctx, cfg, rest, stdin, stdout, stderr)
@@ -134,6 +143,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runReport(ctx, cfg, rest, stdout, stderr)
 	case "purge":
 		return runPurge(ctx, cfg, rest, stdout, stderr)
+	case "health":
+		return runHealth(ctx, cfg, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "beianbot: unknown command %q\n\n%s", cmd, usage)
 	return 2
@@ -203,13 +214,19 @@ func engineOptions(cfg config.Config, rephrase bool, logger *slog.Logger) (bot.O
 	return opts, nil
 }
 
-// newLogger logs to stderr at the configured level, through privateHandler.
+// newLogger logs to stderr in the configured format (log.format) from the
+// configured level (log.level) up, through privateHandler.
 func newLogger(cfg config.Config, stderr io.Writer) *slog.Logger {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
+	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		level = slog.LevelInfo // config.Load has refused anything else
 	}
-	return slog.New(privateHandler{slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}), cfg.Secrets()})
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	if cfg.Log.Format == "json" {
+		h = slog.NewJSONHandler(stderr, opts)
+	}
+	return slog.New(privateHandler{h, cfg.Secrets()})
 }
 
 // commonFlags are the flags ask and chat share.

@@ -223,7 +223,7 @@ func TestKnowledgeDir(t *testing.T) {
 // Every command's --help exits 0, lists --config and prints defaults as
 // they are written in the config (0.3, not 0.30000000000000004).
 func TestEveryCommandHelp(t *testing.T) {
-	for _, cmd := range [][]string{{"ask"}, {"chat"}, {"matrix"}, {"eval"}, {"kb"}, {"kb", "lint"}, {"serve"}, {"report"}, {"purge"}} {
+	for _, cmd := range [][]string{{"ask"}, {"chat"}, {"matrix"}, {"eval"}, {"kb"}, {"kb", "lint"}, {"serve"}, {"report"}, {"purge"}, {"health"}} {
 		for _, help := range []string{"--help", "-h"} {
 			code, out, errOut := runCLI(t, "", append(cmd, help)...)
 			if code != 0 || !strings.Contains(out, "-config") || !strings.Contains(out, "Usage: beianbot "+cmd[0]) {

@@ -61,7 +61,7 @@ func runReport(ctx context.Context, cfg config.Config, args []string, stdout, st
 		return 2
 	}
 
-	st, err := store.Open(ctx, cfg.DataDir, store.MustExist())
+	st, err := store.Open(ctx, cfg.DataDir, store.MustExist(), store.WithLogger(newLogger(cfg, stderr)))
 	if err != nil {
 		fmt.Fprintln(stderr, "beianbot report:", err)
 		return 1
@@ -100,7 +100,7 @@ func runPurge(ctx context.Context, cfg config.Config, args []string, stdout, std
 		fmt.Fprintln(stderr, "beianbot purge: --older-than:", err)
 		return 2
 	}
-	st, err := store.Open(ctx, cfg.DataDir, store.MustExist())
+	st, err := store.Open(ctx, cfg.DataDir, store.MustExist(), store.WithLogger(newLogger(cfg, stderr)))
 	if err != nil {
 		fmt.Fprintln(stderr, "beianbot purge:", err)
 		return 1

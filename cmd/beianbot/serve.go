@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
 	"github.com/beianbot/beianbot/store"
 	"github.com/beianbot/beianbot/support"
@@ -34,36 +35,53 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 		return 2
 	}
 	cfg.Telegram.Mode = *mode
+	logger := newLogger(cfg, stderr)
+	// From here on a problem is told the way the log is written, so that a
+	// log shipper reading JSON gets only JSON.
+	report := func(err error) {
+		if cfg.Log.Format == "json" {
+			logger.Error("serve failed", "err", err)
+			return
+		}
+		fmt.Fprintln(stderr, "beianbot:", err)
+	}
 	// A bad token (or mode, URL, secret) is found before the slower engine build.
 	if err := telegram.CheckConfig(cfg.Telegram); err != nil {
-		fmt.Fprintln(stderr, "beianbot:", err)
+		report(err)
 		return 2
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := newLogger(cfg, stderr)
 
-	eng, err := newEngine(ctx, cfg, cfg.LLM.Enabled, logger)
+	engOpts, err := engineOptions(cfg, cfg.LLM.Enabled, logger)
 	if err != nil {
-		fmt.Fprintln(stderr, "beianbot:", err)
+		report(err)
+		return 2
+	}
+	eng, err := bot.New(ctx, engOpts)
+	if err != nil {
+		report(err)
 		return 2
 	}
 	defer eng.Close()
 
 	opts := []telegram.Option{telegram.WithLogger(logger)}
+	if r, ok := engOpts.Rephraser.(interface{ Stats() map[string]int64 }); ok {
+		opts = append(opts, telegram.WithLLMStats(r.Stats)) // its outcomes, in the metrics
+	}
 	if !*memory {
-		st, err := store.Open(ctx, cfg.DataDir)
+		st, err := store.Open(ctx, cfg.DataDir, store.WithLogger(logger))
 		if err != nil {
-			fmt.Fprintln(stderr, "beianbot:", err, "(or run with --memory)")
+			report(fmt.Errorf("%w (or run with --memory)", err))
 			return 2
 		}
 		defer st.Close()
 		// The inbox: updates taken and not yet answered survive a crash or restart.
 		opts = append(opts, telegram.WithConversations(st), telegram.WithInbox(st))
-		sup, err := supportOps(ctx, cfg, st)
+		sup, err := supportOps(ctx, cfg, st, logger)
 		if err != nil {
-			fmt.Fprintln(stderr, "beianbot:", err)
+			report(err)
 			return 2
 		}
 		opts = append(opts, telegram.WithSupport(sup))
@@ -74,11 +92,11 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 	}
 	srv, err := telegram.New(cfg.Telegram, eng, opts...)
 	if err != nil {
-		fmt.Fprintln(stderr, "beianbot:", err)
+		report(err)
 		return 2
 	}
 	if err := srv.Run(ctx); err != nil {
-		fmt.Fprintln(stderr, "beianbot:", err)
+		report(err)
 		var ce *telegram.ConfigError
 		if errors.As(err, &ce) {
 			return 2
@@ -91,7 +109,7 @@ func runServe(ctx context.Context, cfg config.Config, args []string, stdout, std
 // supportOps builds the question log, handoff and reminders over the store.
 // Handoff needs telegram.support_chat_id as well; without it /human points
 // customers to the provider's support.
-func supportOps(ctx context.Context, cfg config.Config, st *store.Store) (telegram.Support, error) {
+func supportOps(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (telegram.Support, error) {
 	salt, err := support.Salt(ctx, cfg.QuestionLog.Salt, st)
 	if err != nil {
 		return telegram.Support{}, err
@@ -103,7 +121,7 @@ func supportOps(ctx context.Context, cfg config.Config, st *store.Store) (telegr
 	return telegram.Support{
 		Questions:   ql,
 		Threads:     st,
-		Reminders:   support.NewReminders(st, cfg.Reminders.Before),
+		Reminders:   support.NewReminders(st, cfg.Reminders.Before, support.WithLogger(log)),
 		SupportName: cfg.Provider.Support,
 		Clock:       time.Now,
 		Tick:        time.Minute,
