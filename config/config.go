@@ -212,9 +212,10 @@ func decode(path string, data []byte, cfg *Config) []error {
 	if err := dec.Decode(cfg); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
+			keys := keyLines(data)
 			var errs []error
 			for _, e := range te.Errors {
-				errs = append(errs, fmt.Errorf("config %s: %s", path, explainYAML(e)))
+				errs = append(errs, fmt.Errorf("config %s: %s", path, explainYAML(e, keys)))
 			}
 			return errs
 		}
@@ -444,7 +445,30 @@ func utf8Valid(b []byte) bool { return utf8.Valid(b) && !bytes.Contains(b, []byt
 // support team wants the key and the line, not Go type names.
 var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
-func explainYAML(msg string) string {
+// yaml.v3 says "line 2: cannot unmarshal !!str `high` into float64"; the
+// reader wants to know which key, and what it takes.
+var wrongType = regexp.MustCompile("^line (\\d+): cannot unmarshal !!\\w+ `(.*)` into (\\S+)$")
+
+// wants names what a Go type of the config takes, in the reader's words.
+var wants = map[string]string{
+	"float64": "a number", "int": "a whole number", "int64": "a whole number", "bool": "true or false",
+	"string": "text", "time.Duration": "a duration such as 30s or 5m",
+}
+
+func explainYAML(msg string, keys map[int]string) string {
+	if m := wrongType.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		what, ok := wants[m[3]]
+		if !ok && strings.HasPrefix(m[3], "[]") {
+			what = "a list"
+		} else if !ok {
+			what = "another kind of value"
+		}
+		if key := keys[line]; key != "" {
+			return fmt.Sprintf("line %d: %s: %q is not %s", line, key, m[2], what)
+		}
+		return fmt.Sprintf("line %d: %q is not %s", line, m[2], what)
+	}
 	return unknownField.ReplaceAllStringFunc(msg, func(m string) string {
 		key := unknownField.FindStringSubmatch(m)[1]
 		if now, ok := movedKeys[key]; ok {
@@ -452,6 +476,43 @@ func explainYAML(msg string) string {
 		}
 		return fmt.Sprintf("unknown key %q", key)
 	})
+}
+
+// keyLines maps the line of each value in a YAML file to its dotted key
+// ("index.min_score"), for errors that give only the line.
+func keyLines(data []byte) map[int]string {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return nil
+	}
+	out := map[int]string{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key := n.Content[i].Value
+				if path != "" {
+					key = path + "." + key
+				}
+				walk(n.Content[i+1], key)
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		default:
+			if path != "" {
+				out[n.Line] = path
+			}
+		}
+	}
+	walk(&root, "")
+	return out
 }
 
 // movedKeys are keys of earlier versions and where they went.

@@ -92,11 +92,12 @@ func TestErrors(t *testing.T) {
 		want       []string
 	}{
 		{"unknown key", "telegram:\n  mode: polling\n  colour: red\n", nil, []string{"line 3", `unknown key "colour"`}},
-		{"bad type", "telegram:\n  workers: many\n", nil, []string{"line 2", "many"}},
+		{"bad type", "telegram:\n  workers: many\n", nil, []string{`line 2: telegram.workers: "many" is not a whole number`}},
+		{"bad number", "index:\n  min_score: high\n", nil, []string{`line 2: index.min_score: "high" is not a number`}},
 		{"syntax", "telegram: [\n", nil, []string{"beianbot.yaml"}},
 		{"bad mode", "telegram:\n  mode: carrier-pigeon\n", nil, []string{"telegram.mode"}},
 		{"webhook without url", "telegram:\n  mode: webhook\n", nil, []string{"public_url"}},
-		{"bad duration", "llm:\n  timeout: soon\n", nil, []string{"soon"}},
+		{"bad duration", "llm:\n  timeout: soon\n", nil, []string{`line 2: llm.timeout: "soon" is not a duration`}},
 		{"reminder past deadline", "reminders:\n  before: [30h]\n", nil, []string{"reminders.before"}},
 		{"binary", "\x00\x01\x02", nil, []string{"not UTF-8"}},
 		{"bad env", "", map[string]string{"BEIANBOT_TELEGRAM_WORKERS": "lots"}, []string{"BEIANBOT_TELEGRAM_WORKERS"}},
