@@ -413,7 +413,7 @@ func TestReminders(t *testing.T) {
 	late := h.say(t, zh, alice, "昨天 上午8点", 1)[0]
 	if want := engineSays(t, func(e *bot.Engine, c *bot.Conversation) bot.Reply {
 		return e.Topic(context.Background(), c, "deadline", lang.ZH, false)
-	}); late.text() != strings.TrimSpace(want.Text) {
+	}); late.text() != shown(want) {
 		t.Errorf("past the deadline answered %q, want the deadline topic", late.text())
 	}
 }
