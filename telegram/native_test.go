@@ -569,3 +569,31 @@ func TestFormattedReplies(t *testing.T) {
 		t.Errorf("customer text came out as %q (%q)", got.text(), got.Fields["text"])
 	}
 }
+
+// A reminder Telegram refuses because the customer blocked the bot (the
+// my_chat_member update never came) stops the chat's later reminders too.
+func TestRefusedReminderStopsTheRest(t *testing.T) {
+	env := newSupportEnv(t, t.TempDir(), &clock{now: t0})
+	h := startSupport(t, env)
+	chat := privateChat(bob)
+	ask := h.say(t, chat, bob, "/remind", 1)[0]
+	h.press(t, chat, bob, ask, "Just now", 1) // reminders at 21:00, 07:00, and the deadline's at 09:00
+	h.api.fail("sendMessage", scripted{status: 403, match: func(f map[string]string) bool { return f["chat_id"] == fmt.Sprint(chat.id) }})
+	env.clock.advance(12 * time.Hour)
+	h.api.waitFor(t, "the refused reminder", func() bool {
+		calls := h.api.callsOf("sendMessage", chat.id)
+		return calls[len(calls)-1].Status == 403
+	})
+	env.settle(t, h)
+	attempts := len(h.api.callsOf("sendMessage", chat.id))
+	for range 2 {
+		env.clock.advance(6 * time.Hour)
+		env.settle(t, h)
+	}
+	if n := len(h.api.callsOf("sendMessage", chat.id)); n != attempts {
+		t.Errorf("%d more reminder attempts to a customer who blocked the bot: %s", n-attempts, h.api.dump())
+	}
+	if _, ok, _ := env.st.ActiveReminder(context.Background(), chat.id); ok {
+		t.Error("the reminder is still active")
+	}
+}
