@@ -104,20 +104,23 @@ func (s *Server) farewell(ctx context.Context, rq *request, m *models.ChatMember
 	if !open {
 		return
 	}
-	closed, err := s.sup.Threads.CloseThread(ctx, th.ID, "")
-	if err != nil || !closed {
-		if err != nil {
-			s.log.Error("cannot close the handoff thread of a chat that blocked the bot", "thread", th.ID, "err", err)
-		}
-		return
-	}
 	note := supportCustomerBlocked
 	if isGroup(m.Chat.Type) {
 		note = supportCustomerRemoved
 	}
-	// In the thread, so that a reply to the note is told the thread is closed.
+	// The note first, then the close: after a crash in between, the update
+	// is worked on again, finds the thread open, and the outbox keeps the
+	// note from going out twice. In the thread, so that a reply to the
+	// note is told the thread is closed.
 	if err := s.postToThread(ctx, rq, th, fmt.Sprintf(note, th.ID)); err != nil {
+		if rq.out != nil && rq.out.interrupted {
+			return // shutdown: all of it again after the restart
+		}
 		s.log.Error("cannot tell the support group a thread closed", "thread", th.ID, "err", err)
+	}
+	if _, err := s.sup.Threads.CloseThread(ctx, th.ID, ""); err != nil {
+		s.log.Error("cannot close the handoff thread of a chat that blocked the bot", "thread", th.ID, "err", err)
+		return
 	}
 	s.log.Info("thread closed: the customer is out of reach", "thread", th.ID)
 }

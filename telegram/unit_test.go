@@ -257,6 +257,11 @@ func TestStringsFile(t *testing.T) {
 		{"unequal examples", "    - Who has to do the SMS verification?\n", "", "same number"},
 		{"bad command", "  - command: who\n", "  - command: Who\n", "not a valid command name"},
 		{"bad topic", "  steps: how-to-verify", "  steps: how to verify", "topics.steps"},
+		{"unknown chat kind", "    chats: [private]\n", "    chats: [private, channel]\n", `commands.start.chats: "channel"`},
+		{"no chats", "    chats: [private]\n", "", "commands.start.chats: name at least one"},
+		{"unknown need", "    needs: handoff\n", "    needs: database\n", `commands.human.needs: "database"`},
+		{"no help line", "      en: this help\n", "", "commands.help.help: both zh and en"},
+		{"description too long", "    en: \"{provider}'s ICP filing helper", "    en: \"" + strings.Repeat("x", 120) + "{provider}'s ICP filing helper", "profile.short_description: must be 1 to 120"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
