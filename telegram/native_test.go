@@ -172,8 +172,9 @@ func TestTypingWhileTheAnswerIsSlow(t *testing.T) {
 
 	// The LLM takes its time: "typing…" after 300 ms, renewed every 4.5 s.
 	release := rp.holdNext(h.api.poke)
+	calls := rp.count() // the engine is shared with other tests (and other runs, with -count)
 	h.api.push(textUpdate(chat, alice, "短信核验怎么操作"))
-	h.api.waitFor(t, "the rewording to start", func() bool { return rp.count() == 1 })
+	h.api.waitFor(t, "the rewording to start", func() bool { return rp.count() == calls+1 })
 	first := timers.nth(t, h.api, 1)
 	if first.d != 300*time.Millisecond {
 		t.Errorf("first typing timer %v, want 300ms", first.d)
