@@ -598,3 +598,15 @@ func TestRefusedReminderStopsTheRest(t *testing.T) {
 		t.Error("the reminder is still active")
 	}
 }
+
+// BenchmarkTypingOverhead is what watching for a slow answer costs a quick
+// one: a goroutine and a timer, stopped unfired.
+func BenchmarkTypingOverhead(b *testing.B) {
+	s := &Server{timer: realTimer}
+	rq := &request{chat: 42}
+	r := bot.Reply{Topic: "x"}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.whileAnswering(context.Background(), rq, func() bot.Reply { return r })
+	}
+}
