@@ -210,6 +210,10 @@ func (e *Engine) finish(ctx context.Context, conv *Conversation, t turn, r Reply
 	if t.truncated {
 		r.Text = e.phrases.say("truncated", t.lang, "n", strconv.Itoa(maxInputRunes)) + "\n" + r.Text
 	}
+	if topic, ok := e.kb.Topic(r.Topic); ok && r.Topic != TopicUnknown {
+		r.Title = strings.TrimSpace(topic.Title.In(t.lang))
+		r.Quotes = slices.Clone(topic.Messages)
+	}
 	if e.rephraser != nil && r.Clarify == nil && r.Topic != TopicWhoVerifies && r.Topic != TopicUnknown && t.raw != "" {
 		res := e.rephraser.Rephrase(ctx, RephraseRequest{Topic: r.Topic, Lang: r.Lang, Traditional: r.Traditional, Question: t.raw, Answer: r.Text})
 		r.Rephrase = &res
@@ -218,6 +222,7 @@ func (e *Engine) finish(ctx context.Context, conv *Conversation, t turn, r Reply
 		}
 	}
 	if r.Traditional {
+		r.Title = e.toTraditional(r.Title) // MIIT's messages in it stay as the site shows them
 		if r.Original != "" {
 			r.Original = e.toTraditional(r.Original)
 		}

@@ -60,6 +60,7 @@ type Engine struct {
 	phrases   *phrases
 	messages  []miitMessage
 	support   knowledge.Text
+	provider  knowledge.Provider
 	minScore  float64
 	minMargin float64
 	rephraser Rephraser
@@ -114,6 +115,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		kb: kb, table: table, lex: lex, idx: idx, phrases: ph,
 		model:     Train(kb, read),
 		support:   provider.Support,
+		provider:  provider,
 		minScore:  orDefault(opts.MinScore, DefaultMinScore),
 		minMargin: orDefault(opts.MinMargin, DefaultMinMargin),
 		rephraser: opts.Rephraser,
@@ -176,6 +178,10 @@ func orDefault(v, d float64) float64 {
 
 // Matrix is the verification table the engine answers from.
 func (e *Engine) Matrix() *matrix.Table { return e.table }
+
+// Provider names the provider whose customers the engine answers, as its
+// answers name it (Options.Provider, or the default).
+func (e *Engine) Provider() knowledge.Provider { return e.provider }
 
 // Knowledge is the knowledge base, with the provider's names filled in.
 func (e *Engine) Knowledge() *knowledge.Base { return e.kb }

@@ -488,3 +488,39 @@ func TestRoutes(t *testing.T) {
 		}
 	}
 }
+
+// A reply carries its topic's title and the MIIT messages it explains, for
+// front ends to set apart; the answer's words stay as they are.
+func TestReplyTitleAndQuotes(t *testing.T) {
+	e := testEngine(t)
+	kb := e.Knowledge()
+	noRecord, _ := kb.Topic("no-record-found")
+	howTo, _ := kb.Topic("how-to-verify")
+	who, _ := kb.Topic(TopicWhoVerifies)
+	for _, tt := range []struct {
+		question string
+		topic    string
+		title    string
+		quotes   []string
+	}{
+		{"该条验证库里找不到记录", "no-record-found", noRecord.Title.ZH, noRecord.Messages},
+		{"it says 该条验证库里找不到记录, what now?", "no-record-found", noRecord.Title.EN, noRecord.Messages},
+		// Traditional: the title is converted, MIIT's message inside it is not.
+		{"核驗時提示該條驗證庫里找不到記錄", "no-record-found", lang.ToTraditional("提示“") + "该条验证库里找不到记录" + "”", noRecord.Messages},
+		{"短信核验怎么操作", "how-to-verify", howTo.Title.ZH, nil},
+		{"变更备案需要谁核验", TopicWhoVerifies, who.Title.ZH, nil},
+		{"how much does a .com domain cost", TopicUnknown, "", nil},
+	} {
+		r := e.Reply(context.Background(), &Conversation{}, tt.question)
+		if r.Topic != tt.topic {
+			t.Errorf("%q: topic %s, want %s", tt.question, r.Topic, tt.topic)
+			continue
+		}
+		if r.Title != tt.title || !slices.Equal(r.Quotes, tt.quotes) {
+			t.Errorf("%q: title %q quotes %q, want %q %q", tt.question, r.Title, r.Quotes, tt.title, tt.quotes)
+		}
+		if r.Title != "" && strings.HasPrefix(r.Text, r.Title) {
+			t.Errorf("%q: the title was put into the answer: %q", tt.question, r.Text)
+		}
+	}
+}

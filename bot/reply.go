@@ -9,10 +9,18 @@ import (
 // Reply is everything a front end needs to show one answer. It carries no
 // formatting for any particular chat system: Text is plain text with line breaks.
 type Reply struct {
-	Question    string        `json:"question"`
-	Lang        lang.Lang     `json:"lang"`
-	Traditional bool          `json:"traditional,omitempty"` // Text is in Traditional characters
-	Topic       string        `json:"topic"`
+	Question    string    `json:"question"`
+	Lang        lang.Lang `json:"lang"`
+	Traditional bool      `json:"traditional,omitempty"` // Text is in Traditional characters
+	Topic       string    `json:"topic"`
+	// Title is the knowledge-base title of the answer's topic (none for
+	// "unknown"), for front ends that head an answer with it. Text does not
+	// contain it.
+	Title string `json:"title,omitempty"`
+	// Quotes are the messages of MIIT's site the answer explains, exactly as
+	// the site shows them, for front ends that set them apart. Text
+	// contains them where it discusses them.
+	Quotes      []string      `json:"quotes,omitempty"`
 	Text        string        `json:"answer"`
 	Matrix      *MatrixAnswer `json:"matrix,omitempty"`  // set when who-verifies was answered from the table
 	Clarify     *Clarify      `json:"clarify,omitempty"` // set when the engine asks back

@@ -132,6 +132,24 @@ func (r *Reminders) Cancel(ctx context.Context, chatID, reminderID int64) (bool,
 	return r.st.CancelReminder(ctx, chatID, reminderID)
 }
 
+// StopChat cancels whatever a chat still has to be reminded of: the
+// customer blocked the bot, or removed it from their group. It returns how
+// many reminders it cancelled.
+func (r *Reminders) StopChat(ctx context.Context, chatID int64) (int, error) {
+	n := 0
+	for {
+		rem, ok, err := r.st.ActiveReminder(ctx, chatID)
+		if err != nil || !ok {
+			return n, err
+		}
+		cancelled, err := r.st.CancelReminder(ctx, chatID, rem.ID)
+		if err != nil || !cancelled { // not cancelled: someone else just did
+			return n, err
+		}
+		n++
+	}
+}
+
 // Active returns the chat's reminder that still has something to send.
 func (r *Reminders) Active(ctx context.Context, chatID int64) (store.Reminder, bool, error) {
 	return r.st.ActiveReminder(ctx, chatID)

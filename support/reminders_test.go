@@ -323,3 +323,19 @@ func TestRunLogsFailedTicksToItsLogger(t *testing.T) {
 		t.Errorf("logged %s %q %s", rec.Level, rec.Message, msg)
 	}
 }
+
+func TestRemindersStopChat(t *testing.T) {
+	r := NewReminders(openStore(t, t.TempDir()), defaultBefore)
+	ctx := context.Background()
+	r.Schedule(ctx, 42, lang.EN, false, t0, t0)
+	r.Schedule(ctx, 43, lang.EN, false, t0, t0)
+	if n, err := r.StopChat(ctx, 42); err != nil || n != 1 {
+		t.Fatalf("StopChat = %d, %v; want 1 reminder stopped", n, err)
+	}
+	if n, err := r.StopChat(ctx, 42); err != nil || n != 0 {
+		t.Errorf("second StopChat = %d, %v; want nothing left", n, err)
+	}
+	// Only the other chat is reminded, also after the deadline.
+	expectDue(t, tickAt(t, r, t0.Add(12*time.Hour)), 43, store.Before, 12*time.Hour)
+	expectDue(t, tickAt(t, r, t0.Add(25*time.Hour)), 43, store.Expired, 0)
+}

@@ -37,6 +37,30 @@ func ask(q string) func(*bot.Engine, *bot.Conversation) bot.Reply {
 	return func(e *bot.Engine, c *bot.Conversation) bot.Reply { return e.Reply(context.Background(), c, q) }
 }
 
+// shown is what a customer sees of a reply: its heading (the MIIT messages
+// it explains, quoted, or else its title) over its text — for an ask-back,
+// over its question.
+func shown(r bot.Reply) string {
+	body := strings.TrimSpace(r.Text)
+	if r.Clarify != nil && len(r.Clarify.Options) > 0 {
+		body = r.Clarify.Question
+	}
+	head := r.Title
+	if len(r.Quotes) > 0 {
+		head = strings.Join(r.Quotes, "\n")
+	}
+	if head == "" {
+		return body
+	}
+	return head + "\n" + body
+}
+
+// shownAfterTap is what a message whose button was tapped reads once
+// edited: the option chosen, then the reply.
+func (h *harness) shownAfterTap(label string, r bot.Reply) string {
+	return h.srv.text.text("chosen", r.Lang, r.Traditional, "option", label) + "\n\n" + shown(r)
+}
+
 func TestPrivateStartAndExampleTap(t *testing.T) {
 	h := start(t, setup{})
 	chat := privateChat(alice)
@@ -55,7 +79,7 @@ func TestPrivateStartAndExampleTap(t *testing.T) {
 
 	answer := h.press(t, chat, alice, got, examples[1], 1)[0]
 	want := engineSays(t, ask(examples[1]))
-	if answer.text() != strings.TrimSpace(want.Text) {
+	if answer.text() != shown(want) {
 		t.Errorf("tap on an example answered\n%q\nwant the engine's answer\n%q", answer.text(), want.Text)
 	}
 	if b := answer.buttons(); len(b) < 2 || !strings.HasPrefix(b[len(b)-2], "👍") || !strings.HasPrefix(b[len(b)-1], "👎") {
@@ -85,7 +109,7 @@ func TestLanguagesFollowTheMessage(t *testing.T) {
 			chat := tChat{id: tt.user.id*10 + int64(len(tt.name)), ctype: "private"}
 			got := h.say(t, chat, tt.user, tt.question, 1)[0]
 			want := engineSays(t, ask(tt.question))
-			if got.text() != strings.TrimSpace(want.Text) {
+			if got.text() != shown(want) {
 				t.Errorf("reply\n%q\nwant the engine's\n%q", got.text(), want.Text)
 			}
 			if b := got.buttons(); len(b) < 2 || b[len(b)-2] != tt.upLabel {
@@ -118,7 +142,7 @@ func TestGroupChat(t *testing.T) {
 	upd := textUpdate(group, dave, "@BeianBot "+q)
 	h.api.push(upd)
 	got := h.api.waitSent(t, group.id, 1)[0]
-	if want := engineSays(t, ask(q)); got.text() != strings.TrimSpace(want.Text) {
+	if want := engineSays(t, ask(q)); got.text() != shown(want) {
 		t.Errorf("mention answered\n%q\nwant\n%q", got.text(), want.Text)
 	}
 	asked := upd["message"].(map[string]any)["message_id"].(int)
@@ -131,7 +155,7 @@ func TestGroupChat(t *testing.T) {
 	reply["reply_to_message"] = got.Result
 	h.api.push(map[string]any{"message": reply})
 	follow := h.api.waitSent(t, group.id, 2)[1]
-	if want := engineSays(t, ask(q), ask("那新增网站呢")); follow.text() != strings.TrimSpace(want.Text) {
+	if want := engineSays(t, ask(q), ask("那新增网站呢")); follow.text() != shown(want) {
 		t.Errorf("reply-to-bot answered\n%q\nwant\n%q", follow.text(), want.Text)
 	}
 
@@ -152,7 +176,7 @@ func TestDeepLinks(t *testing.T) {
 	chat := privateChat(alice)
 	got := h.say(t, chat, alice, "/start how-to-verify", 1)[0]
 	want := engineForTest(t).Topic(context.Background(), &bot.Conversation{}, "how-to-verify", lang.ZH, false)
-	if got.text() != strings.TrimSpace(want.Text) {
+	if got.text() != shown(want) {
 		t.Errorf("deep link answered\n%q\nwant\n%q", got.text(), want.Text)
 	}
 	// Unpinned, a command answers in the Telegram language, Traditional included.
@@ -187,23 +211,36 @@ func TestWhoWizard(t *testing.T) {
 			business := "变更备案"
 			rows := table.RowsOf(business)
 			bi := indexOf(table.Businesses(), business)
-			step2 := h.press(t, chat, tt.user, step1, numbered(bi, labelOf(rows[0], tt.l)), 1)[0]
+			// Each step edits the message tapped: the wizard is one message.
+			step2 := h.pressEdit(t, chat, tt.user, step1, numbered(bi, labelOf(rows[0], tt.l)))
 			if got := step2.buttons(); len(got) != len(rows) {
 				t.Fatalf("subcase step offers %v, want the %d rows of %s", got, len(rows), business)
 			}
+			if id := step2.Fields["message_id"]; id != fmt.Sprint(step1.Result["message_id"]) {
+				t.Errorf("step 2 edited message %s, want the /who message %v", id, step1.Result["message_id"])
+			}
 			// …and the subcase gives the table's answer.
 			last := rows[len(rows)-1]
-			answer := h.press(t, chat, tt.user, step2, numbered(len(rows)-1, last.Label(tt.l)), 1)[0]
+			label := numbered(len(rows)-1, last.Label(tt.l))
+			answer := h.pressEdit(t, chat, tt.user, step2, label)
 			want := e.Who(context.Background(), &bot.Conversation{}, business, last.Subcase, tt.l, false)
-			if answer.text() != strings.TrimSpace(want.Text) {
-				t.Errorf("wizard answered\n%q\nwant\n%q", answer.text(), want.Text)
+			if answer.text() != h.shownAfterTap(label, want) {
+				t.Errorf("wizard answered\n%q\nwant\n%q", answer.text(), h.shownAfterTap(label, want))
 			}
-			// A filing type with one row answers at once.
+			if b := answer.buttons(); len(b) < 2 || !strings.HasPrefix(b[len(b)-2], "👍") {
+				t.Errorf("the answer's buttons are %v, want 👍/👎", b)
+			}
+			// A filing type with one row answers at once; the /who message
+			// no longer offers it, but its old button still answers.
 			single := table.Businesses()[0]
-			answer = h.press(t, chat, tt.user, step1, numbered(0, labelOf(table.RowsOf(single)[0], tt.l)), 1)[0]
+			label = numbered(0, labelOf(table.RowsOf(single)[0], tt.l))
+			answer = h.pressEdit(t, chat, tt.user, step1, label)
 			want = e.Who(context.Background(), &bot.Conversation{}, single, "", tt.l, false)
-			if answer.text() != strings.TrimSpace(want.Text) || answer.Markup == nil {
-				t.Errorf("single-row type answered\n%q\nwant\n%q", answer.text(), want.Text)
+			if answer.text() != h.shownAfterTap(label, want) || answer.Markup == nil {
+				t.Errorf("single-row type answered\n%q\nwant\n%q", answer.text(), h.shownAfterTap(label, want))
+			}
+			if n := len(h.api.sent(chat.id)); n != 1 {
+				t.Errorf("the wizard sent %d messages, want its one: %s", n, h.api.dump())
 			}
 		})
 	}
@@ -229,31 +266,36 @@ func TestAskBackTaps(t *testing.T) {
 	if first.Clarify == nil {
 		t.Fatalf("engine did not ask back on %q; pick another question", q)
 	}
-	if ask1.text() != first.Clarify.Question || len(ask1.buttons()) != len(first.Clarify.Options) {
-		t.Fatalf("ask-back shown as %q %v, want %q with %d buttons", ask1.text(), ask1.buttons(), first.Clarify.Question, len(first.Clarify.Options))
+	if ask1.text() != shown(first) || len(ask1.buttons()) != len(first.Clarify.Options) {
+		t.Fatalf("ask-back shown as %q %v, want %q with %d buttons", ask1.text(), ask1.buttons(), shown(first), len(first.Clarify.Options))
 	}
 	opt := first.Clarify.Options[1]
-	got := h.press(t, chat, alice, ask1, numbered(1, opt.Label), 1)[0]
+	label := numbered(1, opt.Label)
+	got := h.pressEdit(t, chat, alice, ask1, label)
 	want := engineSays(t, ask(q), func(e *bot.Engine, c *bot.Conversation) bot.Reply { return e.Choose(context.Background(), c, 1) })
-	if got.text() != strings.TrimSpace(want.Text) {
-		t.Errorf("tap answered\n%q\nwant\n%q", got.text(), want.Text)
+	if got.text() != h.shownAfterTap(label, want) {
+		t.Errorf("tap answered\n%q\nwant\n%q", got.text(), h.shownAfterTap(label, want))
 	}
 
 	// The conversation moves on; a tap on the old ask-back still answers
 	// for the row its button names.
 	h.say(t, chat, alice, "收不到核验短信怎么办", 1)
 	opt = first.Clarify.Options[2]
-	got = h.press(t, chat, alice, ask1, numbered(2, opt.Label), 1)[0]
+	label = numbered(2, opt.Label)
+	got = h.pressEdit(t, chat, alice, ask1, label)
 	who := engineForTest(t).Who(context.Background(), &bot.Conversation{}, opt.Business, opt.Subcase, lang.ZH, false)
-	if got.text() != strings.TrimSpace(who.Text) {
-		t.Errorf("stale tap answered\n%q\nwant\n%q", got.text(), who.Text)
+	if got.text() != h.shownAfterTap(label, who) {
+		t.Errorf("stale tap answered\n%q\nwant\n%q", got.text(), h.shownAfterTap(label, who))
+	}
+	if n := len(h.api.sent(chat.id)); n != 2 {
+		t.Errorf("taps sent new messages: %s", h.api.dump())
 	}
 
 	// A typed option number answers the pending ask-back too.
 	h.say(t, chat, alice, q, 1)
 	got = h.say(t, chat, alice, "2", 1)[0]
 	want = engineSays(t, ask(q), ask("2"))
-	if got.text() != strings.TrimSpace(want.Text) {
+	if got.text() != shown(want) {
 		t.Errorf("typed number answered\n%q\nwant\n%q", got.text(), want.Text)
 	}
 }
@@ -341,20 +383,21 @@ func TestLangCommand(t *testing.T) {
 		c.Lang = lang.ZH
 		return e.Reply(context.Background(), c, q)
 	})
-	if got.text() != strings.TrimSpace(want.Text) || want.Lang != lang.ZH {
+	if got.text() != shown(want) || want.Lang != lang.ZH {
 		t.Errorf("pinned Chinese answered\n%q\nwant\n%q", got.text(), want.Text)
 	}
 	picker := h.say(t, chat, bob, "/lang", 1)[0]
 	if len(picker.buttons()) != 4 {
 		t.Fatalf("/lang offers %v", picker.buttons())
 	}
-	if got := h.press(t, chat, bob, picker, "繁體中文", 1)[0].text(); got != lang.ToTraditional("好的，以后我用中文回答。") {
+	if got := h.pressEdit(t, chat, bob, picker, "繁體中文").text(); got != lang.ToTraditional("您选择了：繁體中文\n\n好的，以后我用中文回答。") {
 		t.Errorf("繁體 confirmed %q", got)
 	}
 	if got := h.say(t, chat, bob, "/steps", 1)[0].text(); !lang.IsTraditional(got) {
 		t.Errorf("/steps after pinning Traditional is not Traditional: %q", got)
 	}
-	if got := h.press(t, chat, bob, picker, "English", 1)[0].text(); !strings.Contains(got, "English") {
+	// The picker's buttons went with the first tap; an old button still works.
+	if got := h.pressEdit(t, chat, bob, picker, "English").text(); got != "You chose: English\n\nOK, I will answer in English from now on." {
 		t.Errorf("English confirmed %q", got)
 	}
 	h.say(t, chat, bob, "/lang auto", 1)

@@ -3,6 +3,7 @@ package telegram
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"html"
 	"io"
 	"mime"
@@ -40,7 +41,9 @@ type fakeAPI struct {
 	sentTo    map[string][]apiCall // delivered messages by chat_id
 	script    map[string][]scripted
 	msgIDs    map[int64]int
-	sentMsgs  map[string]map[string]any // "chat/message_id" → the message as sent
+	sentMsgs  map[string]map[string]any // "chat/message_id" → the message as sent (and edited)
+	msgHTML   map[string]uint64         // "chat/message_id" → a hash of its text as the bot sent it, markup and all
+	frozen    map[string]bool           // "chat/message_id" → too old to edit
 	chatTypes map[int64]string
 	callbacks map[string]int // callback query id → times answered
 	delivered map[int64]time.Time
@@ -93,6 +96,7 @@ func newFakeAPI(t testing.TB) *fakeAPI {
 	f := &fakeAPI{
 		t: t, token: fakeToken, changed: make(chan struct{}), nextID: 1000,
 		script: map[string][]scripted{}, sentTo: map[string][]apiCall{}, msgIDs: map[int64]int{}, sentMsgs: map[string]map[string]any{},
+		msgHTML: map[string]uint64{}, frozen: map[string]bool{},
 		chatTypes: map[int64]string{}, callbacks: map[string]int{}, delivered: map[int64]time.Time{},
 		patience: 15 * time.Second,
 	}
@@ -241,9 +245,32 @@ func (f *fakeAPI) push(u map[string]any) int64 {
 	return id
 }
 
+// pushAll queues updates at once, so that one getUpdates hands them all
+// over (a redelivery within one batch).
+func (f *fakeAPI) pushAll(us ...map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, u := range us {
+		id, ok := u["update_id"].(int64)
+		if !ok {
+			f.nextID++
+			id = f.nextID
+			u["update_id"] = id
+		}
+		f.maxID = max(f.maxID, id)
+		f.note(u)
+		raw, err := json.Marshal(u)
+		if err != nil {
+			f.t.Fatalf("marshal update: %v", err)
+		}
+		f.updates = append(f.updates, fakeUpdate{id: id, raw: raw})
+	}
+	f.wake()
+}
+
 // note remembers chat types and callback ids an update introduces.
 func (f *fakeAPI) note(u map[string]any) {
-	for _, k := range []string{"message", "edited_message"} {
+	for _, k := range []string{"message", "edited_message", "my_chat_member"} {
 		if m, ok := u[k].(map[string]any); ok {
 			chat := m["chat"].(map[string]any)
 			f.chatTypes[chat["id"].(int64)] = chat["type"].(string)
@@ -347,6 +374,60 @@ func (f *fakeAPI) handle(w http.ResponseWriter, r *http.Request, method string, 
 			writeErr(w, 400, msg, 0)
 			return
 		}
+		key := fields["chat_id"] + "/" + fields["message_id"]
+		f.mu.Lock()
+		msg, ok := f.sentMsgs[key]
+		if ok {
+			edited := map[string]any{}
+			for k, v := range msg {
+				edited[k] = v
+			}
+			delete(edited, "reply_markup")
+			if call.Markup != nil && len(call.Markup.InlineKeyboard) > 0 {
+				edited["reply_markup"] = call.Markup
+			}
+			f.sentMsgs[key], msg = edited, edited
+		}
+		f.mu.Unlock()
+		if !ok {
+			f.record(call, 400)
+			writeErr(w, 400, "Bad Request: message to edit not found", 0)
+			return
+		}
+		call.Result = msg
+		f.record(call, 200)
+		writeOK(w, msg)
+	case "editMessageText":
+		f.editMessageText(w, call)
+	case "sendChatAction":
+		chat, err := strconv.ParseInt(fields["chat_id"], 10, 64)
+		if err != nil || chat == 0 {
+			f.record(call, 400)
+			writeErr(w, 400, "Bad Request: chat not found", 0)
+			return
+		}
+		if !chatActions[fields["action"]] {
+			f.record(call, 400)
+			writeErr(w, 400, "Bad Request: wrong parameter action in request", 0)
+			return
+		}
+		f.record(call, 200)
+		writeOK(w, true)
+	case "setMyDescription", "setMyShortDescription":
+		field, limit := "description", 512
+		if method == "setMyShortDescription" {
+			field, limit = "short_description", 120
+		}
+		if msg := checkLanguageCode(fields["language_code"]); msg != "" {
+			f.record(call, 400)
+			writeErr(w, 400, msg, 0)
+			return
+		}
+		if utf16Len(fields[field]) > limit {
+			f.record(call, 400)
+			writeErr(w, 400, "Bad Request: description is too long", 0)
+			return
+		}
 		f.record(call, 200)
 		writeOK(w, true)
 	case "setMyCommands":
@@ -355,6 +436,19 @@ func (f *fakeAPI) handle(w http.ResponseWriter, r *http.Request, method string, 
 			f.record(call, 400)
 			writeErr(w, 400, "Bad Request: can't parse commands", 0)
 			return
+		}
+		if msg := checkLanguageCode(fields["language_code"]); msg != "" {
+			f.record(call, 400)
+			writeErr(w, 400, msg, 0)
+			return
+		}
+		if sc := fields["scope"]; sc != "" {
+			var scope struct{ Type string }
+			if json.Unmarshal([]byte(sc), &scope) != nil || !commandScopes[scope.Type] {
+				f.record(call, 400)
+				writeErr(w, 400, "Bad Request: can't parse BotCommandScope", 0)
+				return
+			}
 		}
 		for _, c := range cmds {
 			if !regexp.MustCompile(`^[a-z0-9_]{1,32}$`).MatchString(c.Command) || utf16Len(c.Description) < 1 || utf16Len(c.Description) > 256 {
@@ -514,10 +608,119 @@ func (f *fakeAPI) sendMessage(w http.ResponseWriter, call apiCall) {
 		msg["reply_markup"] = call.Markup
 	}
 	f.sentMsgs[fmt.Sprintf("%d/%d", chat, id)] = msg
+	f.msgHTML[fmt.Sprintf("%d/%d", chat, id)] = sentHash(fields)
 	f.mu.Unlock()
 	call.Result = msg
 	f.record(call, 200)
 	writeOK(w, msg)
+}
+
+// editMessageText replaces a sent message's text and buttons (a message
+// edited without reply_markup loses its buttons), refusing what Telegram
+// refuses: an unknown message, one too old to edit, an edit that changes
+// nothing.
+func (f *fakeAPI) editMessageText(w http.ResponseWriter, call apiCall) {
+	fields := call.Fields
+	fail := func(desc string) {
+		f.record(call, 400)
+		writeErr(w, 400, "Bad Request: "+desc, 0)
+	}
+	key := fields["chat_id"] + "/" + fields["message_id"]
+	text := fields["text"]
+	if fields["parse_mode"] == "HTML" {
+		plain, err := parseTelegramHTML(text)
+		if err != nil {
+			fail("can't parse entities: " + err.Error())
+			return
+		}
+		text = plain
+	}
+	switch n := utf16Len(text); {
+	case strings.TrimSpace(text) == "":
+		fail("message text is empty")
+		return
+	case n > 4096:
+		fail("MESSAGE_TOO_LONG")
+		return
+	}
+	if msg := checkMarkup(call.Markup); msg != "" {
+		fail(strings.TrimPrefix(msg, "Bad Request: "))
+		return
+	}
+	f.mu.Lock()
+	old, ok := f.sentMsgs[key]
+	frozen := f.frozen[key]
+	var oldMarkup, newMarkup []byte
+	if ok {
+		oldMarkup, _ = json.Marshal(old["reply_markup"])
+	}
+	if call.Markup != nil {
+		newMarkup, _ = json.Marshal(call.Markup)
+	} else {
+		newMarkup, _ = json.Marshal(nil)
+	}
+	html := sentHash(fields)
+	same := ok && f.msgHTML[key] == html && string(oldMarkup) == string(newMarkup)
+	f.mu.Unlock()
+	switch {
+	case !ok:
+		fail("message to edit not found")
+		return
+	case frozen:
+		fail("message can't be edited")
+		return
+	case same:
+		fail("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+		return
+	}
+	msg := map[string]any{}
+	for k, v := range old {
+		msg[k] = v
+	}
+	msg["text"], msg["edit_date"] = text, time.Now().Unix()
+	delete(msg, "reply_markup")
+	if call.Markup != nil {
+		msg["reply_markup"] = call.Markup
+	}
+	f.mu.Lock()
+	f.sentMsgs[key] = msg
+	f.msgHTML[key] = html
+	f.mu.Unlock()
+	call.Result = msg
+	f.record(call, 200)
+	writeOK(w, msg)
+}
+
+// sentHash stands for a message's text and parse mode as sent (a hash:
+// the load benchmarks send thousands, and measure the heap).
+func sentHash(fields map[string]string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(fields["parse_mode"] + ":" + fields["text"]))
+	return h.Sum64()
+}
+
+// freeze makes a sent message too old to edit, as after 48 hours.
+func (f *fakeAPI) freeze(msg apiCall) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.frozen[fmt.Sprintf("%v/%v", msg.Result["chat"].(map[string]any)["id"], msg.Result["message_id"])] = true
+}
+
+// The chat actions and command scopes the Bot API knows.
+var (
+	chatActions = map[string]bool{"typing": true, "upload_photo": true, "record_video": true, "upload_video": true, "record_voice": true,
+		"upload_voice": true, "upload_document": true, "choose_sticker": true, "find_location": true, "record_video_note": true, "upload_video_note": true}
+	commandScopes = map[string]bool{"default": true, "all_private_chats": true, "all_group_chats": true, "all_chat_administrators": true,
+		"chat": true, "chat_administrators": true, "chat_member": true}
+)
+
+// checkLanguageCode applies the Bot API's rule for language_code: empty,
+// or a two-letter ISO 639-1 code.
+func checkLanguageCode(code string) string {
+	if code != "" && !regexp.MustCompile(`^[a-z]{2}$`).MatchString(code) {
+		return "Bad Request: LANGUAGE_CODE_INVALID"
+	}
+	return ""
 }
 
 // checkMarkup applies Telegram's rules to an inline keyboard: each button
@@ -708,6 +911,17 @@ func (f *fakeAPI) sent(chat int64) []apiCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]apiCall(nil), f.sentTo[fmt.Sprint(chat)]...)
+}
+
+// edits returns the successful edits of chat's messages, in order.
+func (f *fakeAPI) edits(chat int64) []apiCall {
+	var out []apiCall
+	for _, c := range f.callsOf("editMessageText", chat) {
+		if c.Status == 200 {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // sentCount is how many messages were delivered, to all chats.

@@ -67,6 +67,7 @@ func (s *Server) triage(u *models.Update, perChat map[int64]int) (*item, *models
 	case u.Message != nil:
 		metric = "message"
 		m := u.Message
+		s.noteMigration(m)
 		if s.isSupport(m) {
 			if !s.supportWork(m) {
 				s.metrics.inc("beianbot_telegram_updates_total", "kind", "ignored")
@@ -94,6 +95,8 @@ func (s *Server) triage(u *models.Update, perChat map[int64]int) (*item, *models
 			s.metrics.inc("beianbot_telegram_updates_total", "kind", "flood_dropped")
 			return nil, u.CallbackQuery
 		}
+	case u.MyChatMember != nil:
+		metric = "my_chat_member"
 	case u.EditedMessage != nil:
 		// An edit is not a new question; answering again would confuse.
 		s.metrics.inc("beianbot_telegram_updates_total", "kind", "edited")
@@ -152,6 +155,9 @@ func (s *Server) route(u *models.Update) (queue, sendsTo int64, group bool) {
 			return u.CallbackQuery.From.ID, 0, false // a button under an inline message: no chat to answer in
 		}
 		return rq.chat, rq.chat, rq.group
+	case u.MyChatMember != nil:
+		m := u.MyChatMember
+		return m.Chat.ID, membershipSendsTo(m), isGroup(m.Chat.Type)
 	}
 	return 0, 0, false
 }
@@ -248,6 +254,9 @@ func (s *Server) requestFor(u *models.Update) *request {
 		return rq
 	case u.CallbackQuery != nil:
 		return s.callbackRequest(u.ID, u.CallbackQuery)
+	case u.MyChatMember != nil:
+		m := u.MyChatMember
+		return &request{update: u.ID, chat: m.Chat.ID, group: isGroup(m.Chat.Type), from: &m.From}
 	}
 	return &request{update: u.ID}
 }
@@ -280,6 +289,8 @@ func (s *Server) answer(ctx context.Context, rq *request, u *models.Update, kind
 		s.handleMessage(ctx, rq, u.Message)
 	case u.CallbackQuery != nil:
 		s.handleCallback(ctx, rq, u.CallbackQuery)
+	case u.MyChatMember != nil:
+		s.handleMembership(ctx, rq, u.MyChatMember)
 	}
 }
 
@@ -437,7 +448,7 @@ func (s *Server) handleMessage(ctx context.Context, rq *request, m *models.Messa
 		s.saveConv(ctx, rq, conv)
 		return
 	}
-	r := s.engine.Reply(ctx, &conv, text)
+	r := s.whileAnswering(ctx, rq, func() bot.Reply { return s.engine.Reply(ctx, &conv, text) })
 	s.saveConv(ctx, rq, conv)
 	s.deliver(ctx, rq, r, true)
 }
@@ -449,8 +460,7 @@ func (s *Server) command(ctx context.Context, rq *request, conv *bot.Conversatio
 	case "start":
 		conv.Pending, conv.PendingLang, conv.Suggested = nil, "", nil
 		if args != "" && topicID.MatchString(args) {
-			var r bot.Reply
-			r = s.engine.Topic(ctx, conv, args, l, trad)
+			r := s.whileAnswering(ctx, rq, func() bot.Reply { return s.engine.Topic(ctx, conv, args, l, trad) })
 			if r.Topic != bot.TopicUnknown || args == bot.TopicUnknown {
 				s.deliver(ctx, rq, r, true)
 				return
@@ -459,17 +469,14 @@ func (s *Server) command(ctx context.Context, rq *request, conv *bot.Conversatio
 		}
 		s.welcome(ctx, rq, l, trad)
 	case "help":
-		var r bot.Reply
-		r = s.engine.Topic(ctx, conv, s.text.Topics["help"], l, trad)
-		r.Text = strings.TrimSpace(r.Text) + "\n\n" + s.text.text("commands_list", r.Lang, r.Traditional)
+		r := s.whileAnswering(ctx, rq, func() bot.Reply { return s.engine.Topic(ctx, conv, s.text.Topics["help"], l, trad) })
+		r.Text = strings.TrimSpace(r.Text) + "\n\n" + s.commandsList(r.Lang, r.Traditional, rq.group)
 		s.deliver(ctx, rq, r, false)
 	case "steps":
-		var r bot.Reply
-		r = s.engine.Topic(ctx, conv, s.text.Topics["steps"], l, trad)
+		r := s.whileAnswering(ctx, rq, func() bot.Reply { return s.engine.Topic(ctx, conv, s.text.Topics["steps"], l, trad) })
 		s.deliver(ctx, rq, r, true)
 	case "who":
-		var r bot.Reply
-		r = s.engine.Topic(ctx, conv, bot.TopicWhoVerifies, l, trad)
+		r := s.whileAnswering(ctx, rq, func() bot.Reply { return s.engine.Topic(ctx, conv, bot.TopicWhoVerifies, l, trad) })
 		s.deliver(ctx, rq, r, true)
 	case "lang":
 		s.setLang(ctx, rq, conv, args)
@@ -484,7 +491,7 @@ func (s *Server) command(ctx context.Context, rq *request, conv *bot.Conversatio
 		wl, wtrad := s.writtenLang(*conv, rq.from)
 		s.askArrival(ctx, rq, wl, wtrad)
 	default:
-		msg := s.text.text("unknown_command", l, trad) + "\n\n" + s.text.text("commands_list", l, trad)
+		msg := s.text.text("unknown_command", l, trad) + "\n\n" + s.commandsList(l, trad, rq.group)
 		s.sendPlain(ctx, rq, msg, nil)
 		s.logReply(rq, "unknown_command", l, nil)
 	}
@@ -517,10 +524,12 @@ func (s *Server) setLang(ctx context.Context, rq *request, conv *bot.Conversatio
 		s.logReply(rq, "lang_pick", l, nil)
 		return
 	}
-	s.pinLang(ctx, rq, conv, code)
+	s.pinLang(ctx, rq, conv, code, nil)
 }
 
-func (s *Server) pinLang(ctx context.Context, rq *request, conv *bot.Conversation, code string) {
+// pinLang pins the reply language and confirms it; tapped is the /lang
+// button tapped for it, if any, whose message then becomes the confirmation.
+func (s *Server) pinLang(ctx context.Context, rq *request, conv *bot.Conversation, code string, tapped *models.CallbackQuery) {
 	key := "lang_set_auto"
 	switch code {
 	case "zh":
@@ -534,8 +543,13 @@ func (s *Server) pinLang(ctx context.Context, rq *request, conv *bot.Conversatio
 	}
 	l, trad := s.commandLang(*conv, rq.from)
 	rq.lang, rq.trad = l, trad
-	s.sendPlain(ctx, rq, s.text.text(key, l, trad), nil)
-	s.logReply(rq, key, l, nil)
+	var err error
+	if tapped != nil {
+		err = s.replaceTapped(ctx, rq, tapped, formatted{body: s.text.text(key, l, trad)}, nil)
+	} else {
+		err = s.sendPlain(ctx, rq, s.text.text(key, l, trad), nil)
+	}
+	s.logReply(rq, key, l, err)
 }
 
 // parseLangArg reads /lang's argument: zh, zh-hant (or 繁體…), en, auto.
@@ -600,18 +614,19 @@ func (s *Server) handleCallback(ctx context.Context, rq *request, q *models.Call
 			return
 		}
 		s.answerCallback(ctx, rq, "")
-		r := s.engine.Reply(ctx, &conv, examples[n])
+		r := s.whileAnswering(ctx, rq, func() bot.Reply { return s.engine.Reply(ctx, &conv, examples[n]) })
 		s.saveConv(ctx, rq, conv)
 		s.deliver(ctx, rq, r, true)
 	case cbChoose:
-		r, ok := s.choose(ctx, &conv, cb)
+		var ok bool
+		r := s.whileAnswering(ctx, rq, func() (r bot.Reply) { r, ok = s.choose(ctx, &conv, cb); return r })
 		if !ok {
 			stale()
 			return
 		}
 		s.answerCallback(ctx, rq, "")
 		s.saveConv(ctx, rq, conv)
-		s.deliver(ctx, rq, r, true)
+		s.deliverInPlace(ctx, rq, r, q)
 	case cbTopic:
 		l, trad, ok := fromLangCode(cb.arg(0))
 		id := cb.arg(1)
@@ -620,10 +635,9 @@ func (s *Server) handleCallback(ctx context.Context, rq *request, q *models.Call
 			return
 		}
 		s.answerCallback(ctx, rq, "")
-		var r bot.Reply
-		r = s.engine.Topic(ctx, &conv, id, l, trad)
+		r := s.whileAnswering(ctx, rq, func() bot.Reply { return s.engine.Topic(ctx, &conv, id, l, trad) })
 		s.saveConv(ctx, rq, conv)
-		s.deliver(ctx, rq, r, true)
+		s.deliverInPlace(ctx, rq, r, q)
 	case cbFeedback:
 		vote := map[string]string{"u": "up", "d": "down"}[cb.arg(0)]
 		if vote == "" {
@@ -680,7 +694,7 @@ func (s *Server) handleCallback(ctx context.Context, rq *request, q *models.Call
 			return
 		}
 		s.answerCallback(ctx, rq, "")
-		s.pinLang(ctx, rq, &conv, code)
+		s.pinLang(ctx, rq, &conv, code, q)
 		s.saveConv(ctx, rq, conv)
 	default:
 		stale()
@@ -779,24 +793,35 @@ func (s *Server) dropButtons(ctx context.Context, rq *request, q *models.Callbac
 // Every reply is logged first, so its buttons can name the log entry.
 func (s *Server) deliver(ctx context.Context, rq *request, r bot.Reply, feedback bool) {
 	qid := s.recordQuestion(ctx, rq, r)
-	text, rows := s.render(r, feedback, qid)
+	f, rows := s.render(r, feedback, qid)
 	rq.lang, rq.trad = r.Lang, r.Traditional
-	err := s.sendPlain(ctx, rq, text, rows)
+	err := s.sendFormatted(ctx, rq, f, rows)
 	s.logRoute(rq, string(r.Route), r.Topic, r.Lang, err)
 }
 
-// render turns a reply into plain text (escaped when sent) and buttons.
-// qid is the question log entry the 👍/👎 buttons vote on (0: none).
-func (s *Server) render(r bot.Reply, feedback bool, qid int64) (string, [][]inlineButton) {
+// deliverInPlace answers a tap on one of a message's choices (an ask-back
+// option, a "did you mean" topic) in that message: it becomes the choice
+// and the answer, so the chat keeps one message per question.
+func (s *Server) deliverInPlace(ctx context.Context, rq *request, r bot.Reply, tapped *models.CallbackQuery) {
+	qid := s.recordQuestion(ctx, rq, r)
+	f, rows := s.render(r, true, qid)
+	rq.lang, rq.trad = r.Lang, r.Traditional
+	err := s.replaceTapped(ctx, rq, tapped, f, rows)
+	s.logRoute(rq, string(r.Route), r.Topic, r.Lang, err)
+}
+
+// render turns a reply into its formatted text and buttons. qid is the
+// question log entry the 👍/👎 buttons vote on (0: none).
+func (s *Server) render(r bot.Reply, feedback bool, qid int64) (formatted, [][]inlineButton) {
 	l, trad := r.Lang, r.Traditional
 	code := langCode(l, trad)
-	text := r.Text
+	f := formatted{title: r.Title, quotes: r.Quotes, body: r.Text}
 	var rows [][]inlineButton
 	if c := r.Clarify; c != nil && len(c.Options) > 0 {
 		if strings.TrimSpace(c.Question) != "" {
-			text = c.Question // the options are the buttons
+			f.body = c.Question // the options are the buttons
 		}
-		return text, s.optionButtons(c, code)
+		return f, s.optionButtons(c, code)
 	}
 	for _, sg := range r.Suggestions {
 		if data, ok := callbackData(cbTopic, code, sg.Topic); ok {
@@ -822,7 +847,7 @@ func (s *Server) render(r bot.Reply, feedback bool, qid int64) (string, [][]inli
 			{Text: s.text.button("feedback_down", l, trad), CallbackData: down},
 		})
 	}
-	return text, rows
+	return f, rows
 }
 
 // optionButtons makes one button per ask-back option. Each names the
@@ -909,15 +934,26 @@ type inlineButton struct {
 	CallbackData string `json:"callback_data"`
 }
 
-// sendPlain sends plain text as HTML-escaped parts, the buttons under the
-// last part. A part whose Bot API answer was lost (it probably went out) does
-// not stop the others; the error returned is then the first such part's.
+// sendPlain sends plain text (escaped, its web addresses links), the
+// buttons under the last part.
 func (s *Server) sendPlain(ctx context.Context, rq *request, text string, rows [][]inlineButton) error {
-	parts := splitText(text, maxMessageUnits)
+	return s.sendFormatted(ctx, rq, formatted{body: text}, rows)
+}
+
+// sendFormatted sends f in as many messages as it needs, the buttons under
+// the last.
+func (s *Server) sendFormatted(ctx context.Context, rq *request, f formatted, rows [][]inlineButton) error {
+	return s.sendParts(ctx, rq, f.parts(maxMessageUnits), rows)
+}
+
+// sendParts sends the parts in order. A part whose Bot API answer was lost
+// (it probably went out) does not stop the others; the error returned is
+// then the first such part's.
+func (s *Server) sendParts(ctx context.Context, rq *request, parts []htmlPart, rows [][]inlineButton) error {
 	var unsure error
 	for i, part := range parts {
 		params := &tg.SendMessageParams{
-			Text:               escapeHTML(part),
+			Text:               part.html,
 			ParseMode:          models.ParseModeHTML,
 			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()},
 			MessageThreadID:    rq.thread,
@@ -928,7 +964,7 @@ func (s *Server) sendPlain(ctx context.Context, rq *request, text string, rows [
 		if i == len(parts)-1 && len(rows) > 0 {
 			params.ReplyMarkup = inlineKeyboard{InlineKeyboard: rows}
 		}
-		if _, err := s.sendMessage(ctx, rq, params, part); err != nil {
+		if _, err := s.sendMessage(ctx, rq, params, part.plain); err != nil {
 			var se *sendError
 			if errors.As(err, &se) && se.unsure() && se.kind != kindCanceled {
 				if unsure == nil {

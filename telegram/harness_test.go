@@ -271,6 +271,8 @@ func start(t testing.TB, su setup) *harness {
 		srv.now = h.clock.Now
 	}
 	srv.limits = noLimits
+	// "typing…" only where a test fires the timer itself (see fakeTimers).
+	srv.timer = func(time.Duration) (<-chan time.Time, func() bool) { return nil, func() bool { return true } }
 	h.handled = map[int64]bool{}
 	srv.handled = func(id int64) {
 		h.mu.Lock()
@@ -326,6 +328,16 @@ func (h *harness) press(t testing.TB, c tChat, u tUser, sent apiCall, label stri
 	before := len(h.api.sent(c.id))
 	h.api.push(h.api.tap(t, u, sent, label))
 	return h.api.waitSent(t, c.id, before+n)[before:]
+}
+
+// pressEdit taps a button under msg and waits until a message of the chat
+// is edited; it returns the edit, whose result is the message as it now reads.
+func (h *harness) pressEdit(t testing.TB, c tChat, u tUser, msg apiCall, label string) apiCall {
+	t.Helper()
+	before := len(h.api.edits(c.id))
+	h.api.push(h.api.tap(t, u, msg, label))
+	h.api.waitFor(t, "an edit after tapping "+label, func() bool { return len(h.api.edits(c.id)) > before })
+	return h.api.edits(c.id)[before]
 }
 
 // quiet waits until every pushed update has been taken and no work is

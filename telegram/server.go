@@ -26,6 +26,7 @@ import (
 
 	"github.com/beianbot/beianbot/bot"
 	"github.com/beianbot/beianbot/config"
+	"github.com/beianbot/beianbot/knowledge"
 	"github.com/beianbot/beianbot/lang"
 	"github.com/beianbot/beianbot/lru"
 	"github.com/beianbot/beianbot/matrix"
@@ -38,6 +39,7 @@ type engine interface {
 	Topic(ctx context.Context, conv *bot.Conversation, id string, l lang.Lang, traditional bool) bot.Reply
 	Who(ctx context.Context, conv *bot.Conversation, business, subcase string, l lang.Lang, traditional bool) bot.Reply
 	Matrix() *matrix.Table
+	Provider() knowledge.Provider
 }
 
 // ConfigError is a setting that keeps the server from starting (missing or
@@ -75,6 +77,8 @@ type Server struct {
 	jitter     func() float64
 	limits     sendLimits
 	httpClient *http.Client
+	// timer starts a timer (for "typing…"); tests fire their own.
+	timer func(d time.Duration) (<-chan time.Time, func() bool)
 
 	// Set up by Run.
 	api         *tg.Bot
@@ -91,6 +95,8 @@ type Server struct {
 	backlogWarned *lru.Cache[int64, struct{}]
 	// Chats asked when their SMS arrived, which may answer by typing.
 	awaiting *lru.Cache[int64, arrivalWait]
+	// Supergroups that just replaced a group (see noteMigration).
+	migrated *lru.Cache[int64, struct{}]
 	fatal    chan error
 	healthy  atomic.Bool
 	ready    chan struct{}  // closed once Run takes updates (for tests)
@@ -204,6 +210,7 @@ func newServer(cfg config.Telegram, e engine, opts ...Option) (*Server, error) {
 		sleep:  sleepCtx,
 		jitter: mrand.Float64,
 		limits: telegramLimits,
+		timer:  realTimer,
 		ready:  make(chan struct{}),
 		fatal:  make(chan error, 1),
 	}
@@ -290,6 +297,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.flood = lru.New[int64, *floodState](s.cfg.MaxChats, floodTTL(s.cfg), s.now)
 	s.awaiting = lru.New[int64, arrivalWait](s.cfg.MaxChats, arrivalWaitTTL, s.now)
 	s.backlogWarned = lru.New[int64, struct{}](1000, time.Hour, s.now)
+	s.migrated = lru.New[int64, struct{}](1000, migratedTTL, s.now)
 	s.toasts = make(chan toast, maxToasts)
 	if id := s.cfg.SupportChatID; id != 0 && s.sup.Threads != nil {
 		// The group may have become a supergroup since the config was written.
@@ -335,7 +343,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.getMe(ctx); err != nil {
 		return err
 	}
-	s.setCommands(ctx)
+	s.setProfile(ctx)
 
 	// When the inbox also keeps the chats' state (one database), a chat's
 	// state is written with the progress it belongs to, in one commit,
@@ -517,33 +525,6 @@ func (s *Server) getMe(ctx context.Context) error {
 	}
 	s.me = *me
 	return nil
-}
-
-// setCommands registers the command menu in each language; a failure only
-// costs the menu, so it is logged, not fatal.
-func (s *Server) setCommands(ctx context.Context) {
-	for _, code := range []string{"", "zh", "en"} {
-		l := lang.EN
-		if code == "zh" {
-			l = lang.ZH
-		}
-		var cmds []models.BotCommand
-		for _, c := range s.text.Commands {
-			d := c.EN
-			if l == lang.ZH {
-				d = c.ZH
-			}
-			cmds = append(cmds, models.BotCommand{Command: c.Command, Description: d})
-		}
-		params := &tg.SetMyCommandsParams{Commands: cmds, LanguageCode: code}
-		err := s.send.call(ctx, s.startupSpec("setMyCommands"), func(ctx context.Context, _ int64) error {
-			_, err := s.api.SetMyCommands(ctx, params)
-			return err
-		})
-		if err != nil {
-			s.log.Warn("cannot register the command menu", "language", code, "err", err)
-		}
-	}
 }
 
 // onLibraryError receives the library's own errors (it is used for sending

@@ -25,11 +25,30 @@ type bilingual struct {
 	EN string `yaml:"en"`
 }
 
+// commandText is one command: its menu entry and /help line in both
+// languages, the menus it is in, and the support operation it needs.
 type commandText struct {
-	Command string `yaml:"command"`
-	ZH      string `yaml:"zh"`
-	EN      string `yaml:"en"`
+	Command string    `yaml:"command"`
+	ZH      string    `yaml:"zh"`
+	EN      string    `yaml:"en"`
+	Help    bilingual `yaml:"help"`
+	Chats   []string  `yaml:"chats"` // chatPrivate, chatGroup
+	Needs   string    `yaml:"needs"` // "", needsHandoff, needsReminders
 }
+
+// The menus a command can be in, and what it may need.
+const (
+	chatPrivate    = "private"
+	chatGroup      = "group"
+	needsHandoff   = "handoff"
+	needsReminders = "reminders"
+)
+
+// Telegram's limits on the bot's profile texts, in characters.
+const (
+	maxDescription      = 512
+	maxShortDescription = 120
+)
 
 // phrases is strings.yaml: what the front end says around the engine's answers.
 type phrases struct {
@@ -39,8 +58,12 @@ type phrases struct {
 		ZH []string `yaml:"zh"`
 		EN []string `yaml:"en"`
 	} `yaml:"examples"`
-	Commands []commandText     `yaml:"commands"`
-	Topics   map[string]string `yaml:"topics"`
+	Commands []commandText `yaml:"commands"`
+	Profile  struct {
+		Description      bilingual `yaml:"description"`
+		ShortDescription bilingual `yaml:"short_description"`
+	} `yaml:"profile"`
+	Topics map[string]string `yaml:"topics"`
 
 	trad sync.Map // Simplified → Traditional, converted once
 }
@@ -48,9 +71,9 @@ type phrases struct {
 // The keys the code uses; loading fails when one is missing, so a typo in the
 // data file is caught by the tests rather than by a customer.
 var (
-	textKeys = []string{"welcome", "commands_list", "ask_for_text", "flood", "flood_tap", "apology", "feedback_up", "feedback_down",
+	textKeys = []string{"welcome", "commands_header", "ask_for_text", "flood", "flood_tap", "apology", "feedback_up", "feedback_down",
 		"stale_button", "lang_pick", "lang_set_zh", "lang_set_en",
-		"lang_set_auto", "unknown_command",
+		"lang_set_auto", "unknown_command", "chosen", "group_intro",
 		"human_none", "human_already", "human_offer", "human_failed", "agent_says",
 		"remind_ask", "remind_future", "remind_unavailable", "remind_already_done"}
 	buttonKeys = []string{"feedback_up", "feedback_down", "lang_zh", "lang_zh_hant", "lang_en", "lang_auto",
@@ -123,6 +146,32 @@ func (p *phrases) validate() error {
 		for _, d := range []string{c.ZH, c.EN} {
 			if n := utf8.RuneCountInString(strings.TrimSpace(d)); n < 1 || n > 256 {
 				errs = append(errs, fmt.Errorf("commands.%s: description must be 1 to 256 characters", c.Command))
+			}
+		}
+		if strings.TrimSpace(c.Help.ZH) == "" || strings.TrimSpace(c.Help.EN) == "" {
+			errs = append(errs, fmt.Errorf("commands.%s.help: both zh and en are required", c.Command))
+		}
+		if len(c.Chats) == 0 {
+			errs = append(errs, fmt.Errorf("commands.%s.chats: name at least one of %s, %s", c.Command, chatPrivate, chatGroup))
+		}
+		for _, chat := range c.Chats {
+			if chat != chatPrivate && chat != chatGroup {
+				errs = append(errs, fmt.Errorf("commands.%s.chats: %q is neither %s nor %s", c.Command, chat, chatPrivate, chatGroup))
+			}
+		}
+		if c.Needs != "" && c.Needs != needsHandoff && c.Needs != needsReminders {
+			errs = append(errs, fmt.Errorf("commands.%s.needs: %q is neither %s nor %s", c.Command, c.Needs, needsHandoff, needsReminders))
+		}
+	}
+	for _, d := range []struct {
+		name  string
+		text  bilingual
+		limit int
+	}{{"profile.description", p.Profile.Description, maxDescription}, {"profile.short_description", p.Profile.ShortDescription, maxShortDescription}} {
+		for _, t := range []string{d.text.ZH, d.text.EN} {
+			// Checked again at start-up, with the provider's name in place.
+			if n := utf8.RuneCountInString(strings.TrimSpace(t)); n < 1 || n > d.limit {
+				errs = append(errs, fmt.Errorf("%s: must be 1 to %d characters, has %d", d.name, d.limit, n))
 			}
 		}
 	}

@@ -575,6 +575,12 @@ func (s *Server) sendReminder(ctx context.Context, d support.Due) {
 			s.log.Error("cannot give back a reminder that failed", "reminder", d.ReminderID, "err", ferr)
 		}
 	}
+	if errors.As(err, &se) && se.kind == kindBlocked {
+		// Blocked without our hearing of it (my_chat_member): stop here too.
+		if _, serr := s.sup.Reminders.StopChat(context.WithoutCancel(ctx), d.ChatID); serr != nil {
+			s.log.Error("cannot stop the reminders of a chat that blocked the bot", "chat", d.ChatID, "err", serr)
+		}
+	}
 	if err != nil {
 		s.metrics.inc("beianbot_telegram_reminders_failed_total", "kind", string(d.Kind))
 	} else {

@@ -2,9 +2,7 @@ package telegram
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -413,7 +411,7 @@ func TestReminders(t *testing.T) {
 	late := h.say(t, zh, alice, "昨天 上午8点", 1)[0]
 	if want := engineSays(t, func(e *bot.Engine, c *bot.Conversation) bot.Reply {
 		return e.Topic(context.Background(), c, "deadline", lang.ZH, false)
-	}); late.text() != strings.TrimSpace(want.Text) {
+	}); late.text() != shown(want) {
 		t.Errorf("past the deadline answered %q, want the deadline topic", late.text())
 	}
 }
@@ -462,10 +460,9 @@ func TestRemindersAcrossRestarts(t *testing.T) {
 	}
 }
 
-var supportTranscriptPath = flag.String("support-transcript", "", "write the handoff and reminder demo's transcript to this file (for the README)")
-
 // TestSupportTranscript plays a handoff and a reminder as the customer and
-// the support group see them; the README's transcript comes from here.
+// the support group see them; the support guide shows it, and the test
+// fails when that copy differs (-update-docs rewrites it).
 func TestSupportTranscript(t *testing.T) {
 	env := newSupportEnv(t, t.TempDir(), &clock{now: t0})
 	h := startSupport(t, env)
@@ -507,12 +504,8 @@ func TestSupportTranscript(t *testing.T) {
 	fmt.Fprintf(&b, "👤 Bob taps [ ✅ Done, verified ]\n\n")
 	show("", h.press(t, chat, bob, rem[0], "✅ Done, verified", 1))
 
-	if *supportTranscriptPath != "" {
-		if err := os.WriteFile(*supportTranscriptPath, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if strings.Count(b.String(), "🤖") < 10 {
 		t.Errorf("transcript too short:\n%s", b.String())
 	}
+	syncDoc(t, supportGuide, "support-transcript", "```text\n"+b.String()+"```\n")
 }

@@ -1,17 +1,14 @@
 package telegram
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 )
 
-var transcriptPath = flag.String("transcript", "", "write the demo conversation's transcript to this file (for the README)")
-
-// TestTranscript plays a demo conversation through the fake Bot API and can
-// write what the user would see; the README's transcript comes from here.
+// TestTranscript plays a demo conversation through the fake Bot API; the
+// operators' guide shows what the user sees, and the test fails when that
+// copy differs (-update-docs rewrites it).
 func TestTranscript(t *testing.T) {
 	h := start(t, setup{})
 	var b strings.Builder
@@ -28,11 +25,17 @@ func TestTranscript(t *testing.T) {
 		show(u.name, got)
 		return got
 	}
+	pressEdit := func(u tUser, msg apiCall, label string) apiCall {
+		fmt.Fprintf(&b, "👤 %s taps [ %s ]\n\n", u.name, label)
+		got := h.pressEdit(t, privateChat(u), u, msg, label)
+		writeBotMessages(&b, " (the tapped message now reads)", []apiCall{got})
+		return got
+	}
 
 	welcome := say(alice, "/start")[0]
 	press(alice, welcome, welcome.buttons()[1])
 	ask := say(alice, "做变更备案的话要谁来验证")[0]
-	answer := press(alice, ask, ask.buttons()[3])[0]
+	answer := pressEdit(alice, ask, ask.buttons()[3])
 	fmt.Fprintf(&b, "👤 Alice taps [ %s ]\n", answer.buttons()[0])
 	h.api.push(h.api.tap(t, alice, answer, answer.buttons()[0]))
 	h.api.waitFor(t, "the vote", func() bool { return len(h.api.callsOf("editMessageReplyMarkup", alice.id)) == 1 })
@@ -41,17 +44,13 @@ func TestTranscript(t *testing.T) {
 
 	say(bob, "The ID is a Hong Kong permit, which 6 characters do I enter?")
 	w := say(bob, "/who")[0]
-	press(bob, w, w.buttons()[2])
+	pressEdit(bob, w, w.buttons()[2])
 	say(carol, "短信核驗要在多久內完成？")
 
-	if *transcriptPath != "" {
-		if err := os.WriteFile(*transcriptPath, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if strings.Count(b.String(), "🤖") < 8 {
 		t.Errorf("transcript too short:\n%s", b.String())
 	}
+	syncDoc(t, operatorsGuide, "telegram-conversation", "```text\n"+b.String()+"```\n")
 }
 
 // writeBotMessages renders what the bot sent, with its buttons, as the

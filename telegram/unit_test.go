@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"runtime"
@@ -219,6 +220,11 @@ func TestStringsFile(t *testing.T) {
 		{"unequal examples", "    - Who has to do the SMS verification?\n", "", "same number"},
 		{"bad command", "  - command: who\n", "  - command: Who\n", "not a valid command name"},
 		{"bad topic", "  steps: how-to-verify", "  steps: how to verify", "topics.steps"},
+		{"unknown chat kind", "    chats: [private]\n", "    chats: [private, channel]\n", `commands.start.chats: "channel"`},
+		{"no chats", "    chats: [private]\n", "", "commands.start.chats: name at least one"},
+		{"unknown need", "    needs: handoff\n", "    needs: database\n", `commands.human.needs: "database"`},
+		{"no help line", "      en: this help\n", "", "commands.help.help: both zh and en"},
+		{"description too long", "    en: \"{provider}'s ICP filing helper", "    en: \"" + strings.Repeat("x", 120) + "{provider}'s ICP filing helper", "profile.short_description: must be 1 to 120"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -453,5 +459,83 @@ func TestJournaledStateIsReadBackAndWrittenWithProgress(t *testing.T) {
 	}
 	if got, _ := st.Load(ctx, 2); !reflect.DeepEqual(got, want) {
 		t.Errorf("state saved after close = %+v", got)
+	}
+}
+
+func TestFormattedHTML(t *testing.T) {
+	tests := []struct {
+		name string
+		f    formatted
+		want string
+	}{
+		{"title in bold", formatted{title: "How to verify", body: "Step 1."}, "<b>How to verify</b>\nStep 1."},
+		{"MIIT's message quoted instead of the title", formatted{title: "提示“该条验证库里找不到记录”", quotes: []string{"该条验证库里找不到记录"}, body: "可能有两种原因："},
+			"<blockquote>该条验证库里找不到记录</blockquote>\n可能有两种原因："},
+		{"addresses become links, punctuation after them stays text", formatted{body: "Open https://beian.miit.gov.cn/. Or (https://a.example/x?a=1&b=2), 或 https://beian.miit.gov.cn/ ，然后"},
+			`Open <a href="https://beian.miit.gov.cn/">https://beian.miit.gov.cn/</a>. Or (<a href="https://a.example/x?a=1&amp;b=2">https://a.example/x?a=1&amp;b=2</a>), 或 <a href="https://beian.miit.gov.cn/">https://beian.miit.gov.cn/</a> ，然后`},
+		{"everything escaped", formatted{note: "You chose: <1>", title: "a & b", body: `<script>"x"</script> http://`},
+			"<i>You chose: &lt;1&gt;</i>\n\n<b>a &amp; b</b>\n&lt;script&gt;&quot;x&quot;&lt;/script&gt; http://"},
+		{"heading alone", formatted{title: "T"}, "<b>T</b>"},
+		{"nothing", formatted{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parts := tt.f.parts(maxMessageUnits)
+			var got string
+			if len(parts) > 0 {
+				got = parts[0].html
+			}
+			if len(parts) > 1 || got != tt.want {
+				t.Fatalf("parts = %q, want one: %q", parts, tt.want)
+			}
+			if got == "" {
+				return
+			}
+			plain, err := parseTelegramHTML(got)
+			if err != nil {
+				t.Fatalf("Telegram would refuse %q: %v", got, err)
+			}
+			if plain != parts[0].plain {
+				t.Errorf("Telegram shows %q, the plain fallback is %q", plain, parts[0].plain)
+			}
+		})
+	}
+}
+
+// A long formatted reply is split into parts that each fit after markup,
+// with no tag or entity cut, the heading once at the top, and nothing lost.
+func TestFormattedSplit(t *testing.T) {
+	var body strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&body, "第%d步：打开 https://beian.miit.gov.cn/ 选择“短信核验”，填写 <验证码> & 手机号。\n", i)
+	}
+	body.WriteString(strings.Repeat("https://example.com/"+strings.Repeat("a", 50), 100)) // one unbroken word of links
+	f := formatted{note: "您选择了：2", title: "怎么做短信核验", body: body.String()}
+	for _, limit := range []int{maxMessageUnits, 500} {
+		parts := f.parts(limit)
+		if len(parts) < 2 {
+			t.Fatalf("limit %d: %d parts", limit, len(parts))
+		}
+		var shown strings.Builder
+		for i, p := range parts {
+			if n := utf16Len(p.html); n > limit {
+				t.Errorf("limit %d: part %d is %d units of HTML", limit, i, n)
+			}
+			plain, err := parseTelegramHTML(p.html)
+			if err != nil {
+				t.Fatalf("limit %d: part %d does not parse: %v\n%s", limit, i, err, p.html)
+			}
+			if plain != p.plain {
+				t.Errorf("limit %d: part %d shows %q, plain fallback %q", limit, i, plain, p.plain)
+			}
+			if strings.Contains(p.html, "<b>") != (i == 0) {
+				t.Errorf("limit %d: part %d heading: %q", limit, i, p.html[:min(80, len(p.html))])
+			}
+			shown.WriteString(plain)
+		}
+		squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
+		if want := squash("您选择了：2\n\n怎么做短信核验\n" + body.String()); squash(shown.String()) != want {
+			t.Errorf("limit %d: the parts do not add up to the text", limit)
+		}
 	}
 }
