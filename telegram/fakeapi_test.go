@@ -228,6 +228,24 @@ func (f *fakeAPI) fail(method string, s scripted) {
 func (f *fakeAPI) push(u map[string]any) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	id := f.queue(u)
+	f.wake()
+	return id
+}
+
+// pushAll queues updates at once, so that one getUpdates hands them all
+// over (a redelivery within one batch).
+func (f *fakeAPI) pushAll(us ...map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, u := range us {
+		f.queue(u)
+	}
+	f.wake()
+}
+
+// queue adds one update, numbering it when it has no update_id; f.mu is held.
+func (f *fakeAPI) queue(u map[string]any) int64 {
 	id, ok := u["update_id"].(int64)
 	if !ok {
 		f.nextID++
@@ -241,31 +259,7 @@ func (f *fakeAPI) push(u map[string]any) int64 {
 		f.t.Fatalf("marshal update: %v", err)
 	}
 	f.updates = append(f.updates, fakeUpdate{id: id, raw: raw})
-	f.wake()
 	return id
-}
-
-// pushAll queues updates at once, so that one getUpdates hands them all
-// over (a redelivery within one batch).
-func (f *fakeAPI) pushAll(us ...map[string]any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, u := range us {
-		id, ok := u["update_id"].(int64)
-		if !ok {
-			f.nextID++
-			id = f.nextID
-			u["update_id"] = id
-		}
-		f.maxID = max(f.maxID, id)
-		f.note(u)
-		raw, err := json.Marshal(u)
-		if err != nil {
-			f.t.Fatalf("marshal update: %v", err)
-		}
-		f.updates = append(f.updates, fakeUpdate{id: id, raw: raw})
-	}
-	f.wake()
 }
 
 // note remembers chat types and callback ids an update introduces.

@@ -193,15 +193,7 @@ func writeCalls(b *strings.Builder, calls []apiCall) {
 				fmt.Fprintf(b, "   %s\n", line)
 			}
 		}
-		if c.Markup != nil {
-			for _, row := range c.Markup.InlineKeyboard {
-				var labels []string
-				for _, btn := range row {
-					labels = append(labels, "[ "+btn["text"].(string)+" ]")
-				}
-				fmt.Fprintf(b, "   %s\n", strings.Join(labels, " "))
-			}
-		}
+		writeButtons(b, c)
 		b.WriteString("\n")
 	}
 }

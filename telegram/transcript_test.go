@@ -61,15 +61,21 @@ func writeBotMessages(b *strings.Builder, where string, calls []apiCall) {
 		for _, line := range strings.Split(c.text(), "\n") {
 			fmt.Fprintf(b, "   %s\n", line)
 		}
-		if c.Markup != nil {
-			for _, row := range c.Markup.InlineKeyboard {
-				var labels []string
-				for _, btn := range row {
-					labels = append(labels, "[ "+btn["text"].(string)+" ]")
-				}
-				fmt.Fprintf(b, "   %s\n", strings.Join(labels, " "))
-			}
-		}
+		writeButtons(b, c)
 		fmt.Fprintln(b)
+	}
+}
+
+// writeButtons renders a message's inline keyboard, one row a line.
+func writeButtons(b *strings.Builder, c apiCall) {
+	if c.Markup == nil {
+		return
+	}
+	for _, row := range c.Markup.InlineKeyboard {
+		var labels []string
+		for _, btn := range row {
+			labels = append(labels, "[ "+btn["text"].(string)+" ]")
+		}
+		fmt.Fprintf(b, "   %s\n", strings.Join(labels, " "))
 	}
 }
