@@ -465,6 +465,7 @@ func TestRoutes(t *testing.T) {
 		{"FAQ topic", func(c *Conversation) Reply { return e.Reply(ctx, c, "超过24小时没核验怎么办") }, RouteIndex},
 		{"nothing understood", func(c *Conversation) Reply { return e.Reply(ctx, c, "qwxz vbnm plok") }, RouteUnknown},
 		{"empty", func(c *Conversation) Reply { return e.Reply(ctx, c, "  ") }, RouteDirect},
+		{"not text", func(c *Conversation) Reply { return e.Reply(ctx, c, "\x00\x01\x02\x03\xff\xfe#k9") }, RouteUnknown},
 		{"topic by name", func(c *Conversation) Reply { return e.Topic(ctx, c, "deadline", lang.ZH, false) }, RouteDirect},
 		{"who by name", func(c *Conversation) Reply { return e.Who(ctx, c, "首次备案", "", lang.ZH, false) }, RouteTable},
 		{"tap on an option", func(c *Conversation) Reply {

@@ -23,7 +23,7 @@ func (e *Engine) route(ctx context.Context, conv *Conversation, t turn) Reply {
 		return e.emptyReply(t).via(RouteDirect)
 	}
 	if t.unreadable {
-		return Reply{Topic: TopicUnknown, Text: e.phrases.say("unreadable", t.lang), Explain: &Explain{Rule: "not text: mostly control characters or bytes that are not UTF-8"}}
+		return Reply{Topic: TopicUnknown, Text: e.phrases.say("unreadable", t.lang), Explain: &Explain{Rule: "not text: mostly control characters or bytes that are not UTF-8"}}.via(RouteUnknown)
 	}
 	if r, ok := e.resolvePending(conv, t); ok {
 		return r.via(RouteTable)
