@@ -334,6 +334,12 @@ func TestSchedulerParksAChatOverItsLimit(t *testing.T) {
 	if !reflect.DeepEqual(got, []int64{1, 2}) {
 		t.Fatalf("ran %v first, want the chats within their limits", got)
 	}
+	// A job stays pending until its run returns: wait for the two to finish.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := sc.room(ctx, 2); err != nil {
+		t.Fatalf("the two jobs within their limits never finished: %v", err)
+	}
 	if n := sc.len(); n != 1 {
 		t.Fatalf("%d jobs left, want the limited chat's", n)
 	}
