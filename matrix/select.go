@@ -331,8 +331,20 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 	// An action with nothing in its clause to act on ("he changed his phone
 	// number") is about something else, when another action names what it
 	// is done to or needs nothing ("transfer-in: … nothing came").
+	thing := func(o concept.Mention) bool {
+		return o.Kind == concept.Object || o.Kind == concept.Role || o.ID == "one_of"
+	}
 	hasThing := func(clause int) bool {
-		return inClause(clause, func(o concept.Mention) bool { return o.Kind == concept.Object || o.Kind == concept.Role })
+		// (or it acts on the things of the clause before: "主体和网站都不要了，全部注销")
+		if inClause(clause, thing) {
+			return true
+		}
+		for j, o := range ms {
+			if actionAt[j] && o.Clause == clause-1 {
+				return false
+			}
+		}
+		return clause > 0 && inClause(clause-1, thing)
 	}
 	for i, m := range ms {
 		if !actionAt[i] || hasThing(m.Clause) || m.ID == "transfer_in" || m.ID == "first" {
@@ -425,9 +437,11 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 			continue // "our company's website": the website is what is meant
 		}
 		if obj == "filing" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
-			return o.ID == "whole" && !o.Negated && o.Clause == m.Clause && m.From >= o.To && m.From-o.To <= 2
+			return o.ID == "whole" && !o.Negated && o.Clause == m.Clause && m.From >= o.To && m.From-o.To-ownerBetween(ms, o, m) <= 2
 		}) {
-			obj = "entity" // "the entire ICP record", "整个备案": all of the entity's filing
+			// "the entire ICP record", "整个备案", "整个公司的备案": all of the
+			// entity's filing (an owner between does not break it).
+			obj = "entity"
 		}
 		onlyThis := slices.ContainsFunc(ms, func(o concept.Mention) bool {
 			return o.ID == "only" && !o.Negated && o.Clause == m.Clause && m.From >= o.To && m.From-o.To <= 1
@@ -515,7 +529,27 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		}
 	}
 	if transfer {
-		moved := false
+		// The previous provider doing the cancelling ("our old host is
+		// shutting down", "原来的服务商倒闭了") is why the site moves, not
+		// a filing type of its own: leaving them is the move.
+		leaving := 0
+		for i, m := range ms {
+			if actionAt[i] && m.ID == "cancel" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+				return o.ID == "other_provider" && !o.Negated && o.Clause == m.Clause && o.To <= m.From && !objectBetween(ms, o, m)
+			}) {
+				leaving++
+			}
+		}
+		cancels := 0
+		for i, m := range ms {
+			if actionAt[i] && m.ID == "cancel" {
+				cancels++
+			}
+		}
+		moved := leaving > 0 && leaving == cancels
+		if moved {
+			s.Actions = slices.DeleteFunc(s.Actions, func(a string) bool { return a == "cancel" })
+		}
 		for _, a := range []string{"migrate", "change", "add"} {
 			if slices.Contains(s.Actions, a) && !(a == "change" && s.Relocated) {
 				moved = true
@@ -662,6 +696,18 @@ func objectBetween(ms []concept.Mention, a, b concept.Mention) bool {
 	return slices.ContainsFunc(ms, func(o concept.Mention) bool { return o.Kind == concept.Object && o.From >= lo && o.To <= hi })
 }
 
+// ownerBetween counts the tokens of company words ("公司", "company")
+// between mentions a and b, which name whose thing b is, not another thing.
+func ownerBetween(ms []concept.Mention, a, b concept.Mention) int {
+	n := 0
+	for _, o := range ms {
+		if o.ID == "entity_holder" && o.From >= a.To && o.To <= b.From {
+			n += o.To - o.From
+		}
+	}
+	return n
+}
+
 // near reports whether two mentions stand within n tokens of each other in one clause.
 func near(a, b concept.Mention, n int) bool {
 	return a.Clause == b.Clause && (b.From >= a.To && b.From-a.To <= n || a.From >= b.To && a.From-b.To <= n)
@@ -699,6 +745,24 @@ func status(ms []concept.Mention, i int, actionAt map[int]bool) string {
 		}
 		if best < 0 || d < best {
 			best, st = d, this
+		}
+	}
+	if st == "" && !slices.ContainsFunc(ms, func(o concept.Mention) bool {
+		return o.Clause == m.Clause+1 && (o.Kind == concept.Object || o.Kind == concept.Role || o.ID == "one_of")
+	}) {
+		// Nothing is said of the things of this clause in it; a clause
+		// right after with an action (or "unchanged") and no things of its
+		// own says it of them: "new legal rep and a new site name, both
+		// changed", "整个备案都不要了，全部注销". ("One of them" is a thing of
+		// its own: one of the sites, not all.)
+		for j, o := range ms {
+			switch {
+			case o.Clause != m.Clause+1:
+			case actionAt[j]:
+				return "target"
+			case o.ID == "unchanged":
+				return "unchanged"
+			}
 		}
 	}
 	return st

@@ -86,6 +86,9 @@ func TestSelectDescribed(t *testing.T) {
 			"网站在别的云备过案，现在要转到你们这里", "从阿里云迁到你们这边", "網站原本喺其他雲備咗案，而家轉過嚟",
 			"our site is filed with another provider and we are moving it to you", "switching our hosting over from tencent cloud",
 			"add access for a site already filed elsewhere",
+			// The old provider closing is why the site moves, not a cancellation.
+			"our previous provider is shutting down; our filed site will sit on your servers from now on",
+			"原来的服务商关停了，已备案的网站以后放在你们的服务器上",
 		}},
 		{[]string{"变更备案/仅主体变更"}, []string{
 			"变更备案，只改主体信息", "备案变更：就主体那部分改了，网站没动", "change filing, only the entity details change",
@@ -93,6 +96,8 @@ func TestSelectDescribed(t *testing.T) {
 		{[]string{"变更备案/主体网站均变更"}, []string{
 			"主体和网站的信息都要改", "公司信息跟网站信息一起变更", "主體同網站資料都要改",
 			"both the company information and the website information change", "updating entity and site details together",
+			// A clause with an action and nothing to act on acts on the things before it.
+			"新的法人，新的网站名称，这两样都改了", "a new company name and a new site title, both updated",
 		}},
 		{[]string{"变更备案/网站变更"}, []string{
 			"变更备案，只改网站那部分", "change filing: only the website part changes",
@@ -117,12 +122,16 @@ func TestSelectDescribed(t *testing.T) {
 		{[]string{"网站迁移"}, []string{"网站要做迁移", "we need to migrate the website"}},
 		{[]string{"注销主体/接入商发起"}, []string{
 			"公司不做了，整个主体注销", "deregistering the whole entity, the company is closing",
+			"整个公司的备案注销掉，谁核验", // "whole" reaches past the owner
+			"整个公司名下的备案连同网站都不需要了，统一注销",
 		}},
 		{[]string{"注销网站/接入商发起"}, []string{
 			"我们有两个网站，想把其中一个从备案里删掉", "remove one of our websites from the filing, keep the rest",
+			"公司有两个网站，打算注销其中一个", // "one of them" is its own thing, not all before it
 		}},
 		{[]string{"取消接入/接入商发起"}, []string{
 			"以后不用你们的服务器了，要取消接入", "you will stop hosting our site", "cancel the hosting with you",
+			"原接入商把我们的接入取消了", // what the provider cancels is named: not a move
 		}},
 	} {
 		for _, text := range tc.texts {
