@@ -30,8 +30,9 @@ var updateDocs = flag.Bool("update-docs", false, "rewrite the console examples i
 // kbCopies moves), for the examples of knowledge-base editing.
 var consoleBlock = regexp.MustCompile("(?s)```console\n(.*?)```")
 
-// timings vary from run to run; they are compared as "…".
-var timings = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|us|ms|s)\b`)
+// timings vary from run to run; they are compared as "…", with the padding
+// before them, since a slower run ("10.78ms" for "0.59ms") widens a column.
+var timings = regexp.MustCompile(` *\b\d+(\.\d+)?(ns|µs|us|ms|s)\b`)
 
 func TestDocs(t *testing.T) {
 	work := t.TempDir()
@@ -109,7 +110,7 @@ func splitCommands(body string) []docCommand {
 }
 
 func norm(s string) string {
-	s = timings.ReplaceAllString(s, "…")
+	s = timings.ReplaceAllString(s, " …")
 	var lines []string
 	for _, l := range strings.Split(s, "\n") {
 		lines = append(lines, strings.TrimRight(l, " "))
@@ -311,4 +312,22 @@ func headingAnchors(t *testing.T, file string) map[string]bool {
 		out[b.String()] = true
 	}
 	return out
+}
+
+// A slower run changes timings and the width of their columns, not the rest.
+func TestNormIgnoresTimingsOnly(t *testing.T) {
+	documented := "started in 122ms\ntestdata/blind            608     98.0%       0    0.13ms    0.59ms\n"
+	for _, tc := range []struct {
+		now  string
+		same bool
+	}{
+		{"started in 1.754s\ntestdata/blind            608     98.0%       0    1.38ms   10.78ms\n", true},
+		{"started in 95µs\ntestdata/blind            608     98.0%       0  120.10ms 1200.00ms\n", true},
+		{"started in 122ms\ntestdata/blind            608     98.4%       0    0.13ms    0.59ms\n", false},
+		{"started in 122ms\ntestdata/blind            608     98.0%       1    0.13ms    0.59ms\n", false},
+	} {
+		if got := norm(tc.now) == norm(documented); got != tc.same {
+			t.Errorf("norm(%q) == norm(documented) is %v, want %v", tc.now, got, tc.same)
+		}
+	}
 }
