@@ -199,8 +199,8 @@ func normalize(fs []Feature) []Feature {
 		sum[f.Name] += f.Weight
 	}
 	norm := 0.0
-	for _, v := range sum {
-		norm += v * v
+	for _, name := range order { // in a fixed order: a float sum depends on it, and answers must not
+		norm += sum[name] * sum[name]
 	}
 	if norm == 0 {
 		return nil

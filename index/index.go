@@ -6,6 +6,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -80,6 +81,9 @@ const maxFuzzyTerms = 2
 // maxHits is how many documents a search collects: enough for the best
 // example of every topic to be among them, few enough to be cheap.
 const maxHits = 24
+
+// tieSlack is how many hits past maxHits are fetched to settle ties at the cut.
+const tieSlack = 8
 
 // maxQueryRunes bounds the text sent to the index: a 2,000-character story
 // would otherwise turn into hundreds of query clauses. Long messages are
@@ -333,27 +337,48 @@ func (x *Index) Search(ctx context.Context, r concept.Reading) ([]Hit, error) {
 	}
 	// The topic is read from the document id ("deadline/zh/3"), so no stored
 	// field is loaded per hit.
-	req := bleve.NewSearchRequestOptions(q, maxHits, 0, false)
+	// Examples that score alike are taken in id order: which of them make
+	// the cut must not change from run to run, nor then the answer. Bleve's
+	// scores of one document can differ in their last bits between builds,
+	// so they are rounded, and a few more hits than kept are asked for, to
+	// decide ties at the cut here.
+	req := bleve.NewSearchRequestOptions(q, maxHits+tieSlack, 0, false)
+	req.SortBy([]string{"-_score", "_id"})
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
+	type scored struct {
+		id    string
+		score float64
+	}
+	docs := make([]scored, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		docs = append(docs, scored{h.ID, math.Round(h.Score*1e9) / 1e9})
+	}
+	sort.SliceStable(docs, func(i, j int) bool {
+		if docs[i].score != docs[j].score {
+			return docs[i].score > docs[j].score
+		}
+		return docs[i].id < docs[j].id
+	})
+	docs = docs[:min(len(docs), maxHits)]
 	best := map[string]*Hit{}
 	var order []string
-	for _, h := range res.Hits {
-		topic, _, _ := strings.Cut(h.ID, "/")
+	for _, d := range docs {
+		topic, _, _ := strings.Cut(d.id, "/")
 		if b, ok := best[topic]; ok {
 			// A topic scores its best example plus its whole-topic document.
-			if strings.HasSuffix(h.ID, "/topic") || strings.HasSuffix(b.Doc, "/topic") {
-				b.Score += h.Score
-				if !strings.HasSuffix(h.ID, "/topic") {
-					b.Doc = h.ID
+			if strings.HasSuffix(d.id, "/topic") || strings.HasSuffix(b.Doc, "/topic") {
+				b.Score += d.score
+				if !strings.HasSuffix(d.id, "/topic") {
+					b.Doc = d.id
 				}
 				b.Field = fieldOf(b.Doc)
 			}
 			continue
 		}
-		best[topic] = &Hit{Topic: topic, Score: h.Score, Doc: h.ID, Field: fieldOf(h.ID)}
+		best[topic] = &Hit{Topic: topic, Score: d.score, Doc: d.id, Field: fieldOf(d.id)}
 		order = append(order, topic)
 	}
 	hits := make([]Hit, 0, len(order))
