@@ -331,12 +331,9 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 	// An action with nothing in its clause to act on ("he changed his phone
 	// number") is about something else, when another action names what it
 	// is done to or needs nothing ("transfer-in: … nothing came").
-	thing := func(o concept.Mention) bool {
-		return o.Kind == concept.Object || o.Kind == concept.Role || o.ID == "one_of"
-	}
 	hasThing := func(clause int) bool {
 		// (or it acts on the things of the clause before: "主体和网站都不要了，全部注销")
-		if inClause(clause, thing) {
+		if inClause(clause, isThing) {
 			return true
 		}
 		for j, o := range ms {
@@ -344,7 +341,7 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 				return false
 			}
 		}
-		return clause > 0 && inClause(clause-1, thing)
+		return clause > 0 && inClause(clause-1, isThing)
 	}
 	for i, m := range ms {
 		if !actionAt[i] || hasThing(m.Clause) || m.ID == "transfer_in" || m.ID == "first" {
@@ -532,18 +529,16 @@ func (t *Table) readSlots(r concept.Reading) Slots {
 		// The previous provider doing the cancelling ("our old host is
 		// shutting down", "原来的服务商倒闭了") is why the site moves, not
 		// a filing type of its own: leaving them is the move.
-		leaving := 0
+		leaving, cancels := 0, 0
 		for i, m := range ms {
-			if actionAt[i] && m.ID == "cancel" && slices.ContainsFunc(ms, func(o concept.Mention) bool {
+			if !actionAt[i] || m.ID != "cancel" {
+				continue
+			}
+			cancels++
+			if slices.ContainsFunc(ms, func(o concept.Mention) bool {
 				return o.ID == "other_provider" && !o.Negated && o.Clause == m.Clause && o.To <= m.From && !objectBetween(ms, o, m)
 			}) {
 				leaving++
-			}
-		}
-		cancels := 0
-		for i, m := range ms {
-			if actionAt[i] && m.ID == "cancel" {
-				cancels++
 			}
 		}
 		moved := leaving > 0 && leaving == cancels
@@ -696,6 +691,12 @@ func objectBetween(ms []concept.Mention, a, b concept.Mention) bool {
 	return slices.ContainsFunc(ms, func(o concept.Mention) bool { return o.Kind == concept.Object && o.From >= lo && o.To <= hi })
 }
 
+// isThing reports whether m is something an action can be done to: an
+// object, a person, or "one of them".
+func isThing(m concept.Mention) bool {
+	return m.Kind == concept.Object || m.Kind == concept.Role || m.ID == "one_of"
+}
+
 // ownerBetween counts the tokens of company words ("公司", "company")
 // between mentions a and b, which name whose thing b is, not another thing.
 func ownerBetween(ms []concept.Mention, a, b concept.Mention) int {
@@ -747,9 +748,7 @@ func status(ms []concept.Mention, i int, actionAt map[int]bool) string {
 			best, st = d, this
 		}
 	}
-	if st == "" && !slices.ContainsFunc(ms, func(o concept.Mention) bool {
-		return o.Clause == m.Clause+1 && (o.Kind == concept.Object || o.Kind == concept.Role || o.ID == "one_of")
-	}) {
+	if st == "" && !slices.ContainsFunc(ms, func(o concept.Mention) bool { return o.Clause == m.Clause+1 && isThing(o) }) {
 		// Nothing is said of the things of this clause in it; a clause
 		// right after with an action (or "unchanged") and no things of its
 		// own says it of them: "new legal rep and a new site name, both
