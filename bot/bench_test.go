@@ -15,10 +15,16 @@ import (
 // evalQuestions reads every question of the evaluation set, the realistic mix
 // the latency goal is about.
 func evalQuestions(tb testing.TB) []string {
+	return questionsIn(tb, "../testdata/eval/*.yaml")
+}
+
+// questionsIn reads every question (cases and dialog turns) of the
+// evaluation files matching glob.
+func questionsIn(tb testing.TB, glob string) []string {
 	tb.Helper()
-	paths, err := filepath.Glob("../testdata/eval/*.yaml")
+	paths, err := filepath.Glob(glob)
 	if err != nil || len(paths) == 0 {
-		tb.Fatalf("no evaluation files: %v", err)
+		tb.Fatalf("no evaluation files %s: %v", glob, err)
 	}
 	var qs []string
 	for _, p := range paths {

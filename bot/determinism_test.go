@@ -3,13 +3,9 @@ package bot
 import (
 	"context"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Two engines built from the same data answer every question alike, with
@@ -19,29 +15,7 @@ import (
 // index hits tied at the cut, once made answers near a threshold flip from
 // run to run.)
 func TestAnswersDoNotChangeFromBuildToBuild(t *testing.T) {
-	var questions []string
-	files, _ := filepath.Glob("../testdata/blind[45]/*.yaml")
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var set struct {
-			Cases   []struct{ Q string }
-			Dialogs []struct{ Turns []struct{ Q string } }
-		}
-		if err := yaml.Unmarshal(data, &set); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, c := range set.Cases {
-			questions = append(questions, c.Q)
-		}
-		for _, d := range set.Dialogs {
-			for _, c := range d.Turns {
-				questions = append(questions, c.Q)
-			}
-		}
-	}
+	questions := questionsIn(t, "../testdata/blind[45]/*.yaml")
 	if len(questions) < 1000 {
 		t.Fatalf("only %d questions found", len(questions))
 	}

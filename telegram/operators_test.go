@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/beianbot/beianbot/config"
 )
 
 var updateDocs = flag.Bool("update-docs", false, "rewrite the transcripts in docs/operators.md and docs/support.md")
@@ -28,19 +26,8 @@ func TestTranscriptTelegramFeatures(t *testing.T) {
 	e, rp := rephrasingForTest(t)
 	timers := &fakeTimers{}
 	env := newSupportEnv(t, t.TempDir(), &clock{now: t0})
-	h := start(t, setup{
-		engine: e,
-		cfg:    func(c *config.Telegram) { c.SupportChatID = supportGroup },
-		opts:   []Option{WithSupport(env.sup)},
-		server: func(s *Server) { s.timer = timers.timer },
-	})
+	h := startSupportWith(t, env, setup{engine: e, server: func(s *Server) { s.timer = timers.timer }})
 	timers.setPoke(h.api.poke)
-	env.ticks.mu.Lock()
-	env.ticks.poke = h.api.poke
-	env.ticks.mu.Unlock()
-	h.api.mu.Lock()
-	h.api.chatTypes[supportGroup] = "group"
-	h.api.mu.Unlock()
 
 	var b strings.Builder
 	b.WriteString("```\n")

@@ -100,10 +100,15 @@ func newSupportEnv(t *testing.T, dir string, clk *clock) *supportEnv {
 
 func startSupport(t *testing.T, env *supportEnv) *harness {
 	t.Helper()
-	h := start(t, setup{
-		cfg:  func(c *config.Telegram) { c.SupportChatID = supportGroup },
-		opts: []Option{WithSupport(env.sup)},
-	})
+	return startSupportWith(t, env, setup{})
+}
+
+// startSupportWith starts s with support operations on, in the support group.
+func startSupportWith(t *testing.T, env *supportEnv, s setup) *harness {
+	t.Helper()
+	s.cfg = func(c *config.Telegram) { c.SupportChatID = supportGroup }
+	s.opts = append(s.opts, WithSupport(env.sup))
+	h := start(t, s)
 	env.ticks.mu.Lock()
 	env.ticks.poke = h.api.poke
 	env.ticks.mu.Unlock()
